@@ -1,0 +1,8 @@
+module github.com/smileguard/smileguard
+
+go 1.22
+
+require (
+	github.com/stretchr/testify v1.12.1 // indirect
+	golang.org/x/time v0.10.0 // indirect
+)
