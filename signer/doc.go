@@ -1,0 +1,29 @@
+// Package signer implements Smile ID's request signature, the timestamps
+// that go with it, and a keyring that verifies signatures against several API
+// keys per environment.
+//
+// The signature is
+//
+//	base64(HMAC-SHA256(key = api_key, message = timestamp + partner_id + "sid_request"))
+//
+// It covers the timestamp and the partner id, not the request body. A
+// verified signature therefore proves only that someone who knows the key
+// signed that timestamp; what makes a callback trustworthy is the rest of
+// smileguard: the IP allowlist, the freshness window and one-time use of each
+// (signature, timestamp) pair bound to its body (package middleware).
+//
+// Sign and Verify work with one key. A Keyring holds every key a receiver
+// accepts, each with its environment and validity window, so a key can be
+// rotated while callbacks for older jobs, still signed with the old key,
+// keep verifying until its NotAfter. Keyring.Verify precomputes each key's
+// HMAC state and does not allocate.
+//
+// ParseTimestamp reads every timestamp style the official SDKs send;
+// FormatTimestamp writes the one Smile ID documents. A signature is always
+// checked against the timestamp string exactly as received.
+//
+// Transport signs outgoing requests bound for Smile ID's hosts.
+//
+// No function in this package puts an API key in an error, and Key never
+// prints its APIKey.
+package signer

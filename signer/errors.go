@@ -1,0 +1,38 @@
+package signer
+
+import "errors"
+
+// Sentinel errors. Every error this package returns wraps one of them, so
+// callers can branch with errors.Is; none of them ever carries an API key or
+// a signature.
+var (
+	// ErrInvalidSignature means a signature did not verify: it is
+	// malformed, or no usable key produced it.
+	ErrInvalidSignature = errors.New("signer: invalid signature")
+
+	// ErrMalformedSignature means the signature is not the standard
+	// base64 encoding of 32 bytes. It wraps ErrInvalidSignature.
+	ErrMalformedSignature = wrapped{"signer: malformed signature", ErrInvalidSignature}
+
+	// ErrNoUsableKey means no key of the requested environments is inside
+	// its validity window now. It wraps ErrInvalidSignature.
+	ErrNoUsableKey = wrapped{"signer: no usable key for the environment", ErrInvalidSignature}
+
+	// ErrBadTimestamp means a timestamp is in none of the styles Smile ID's
+	// SDKs send.
+	ErrBadTimestamp = errors.New("signer: bad timestamp")
+
+	// ErrInvalidKey means a Key given to NewKeyring or Keyring.Replace is
+	// unusable; the error names the key's ID and the field at fault.
+	ErrInvalidKey = errors.New("signer: invalid key")
+)
+
+// wrapped is a fixed error that also matches a broader sentinel. Its values
+// are comparable and allocation-free to return.
+type wrapped struct {
+	msg    string
+	parent error
+}
+
+func (e wrapped) Error() string { return e.msg }
+func (e wrapped) Unwrap() error { return e.parent }

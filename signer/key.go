@@ -1,0 +1,112 @@
+package signer
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Key is one Smile ID API key with what is needed to use it: the partner id
+// it signs for, its environment and its validity window.
+//
+// Key never prints its APIKey: fmt (every verb), slog and encoding/json all
+// show it as "[REDACTED]".
+type Key struct {
+	ID          string      // label for logs; never secret. Empty: "<environment>-<position>" in the keyring
+	PartnerID   string      // as a string, used as is: "085" is not "85"
+	APIKey      string      // secret: never printed, logged or put in an error
+	Environment Environment // Sandbox or Production
+	NotBefore   time.Time   // zero: no lower bound
+	NotAfter    time.Time   // zero: no upper bound (rotation: set it on the old key)
+}
+
+const redacted = "[REDACTED]"
+
+// UsableAt reports whether t is inside the key's validity window:
+// NotBefore <= t < NotAfter, a zero bound being open.
+func (k Key) UsableAt(t time.Time) bool {
+	return (k.NotBefore.IsZero() || !t.Before(k.NotBefore)) &&
+		(k.NotAfter.IsZero() || t.Before(k.NotAfter))
+}
+
+// String returns the key's fields with the API key redacted.
+func (k Key) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "signer.Key{ID: %q, PartnerID: %q, Environment: %q, APIKey: %s", k.ID, k.PartnerID, string(k.Environment), redacted)
+	if !k.NotBefore.IsZero() {
+		fmt.Fprintf(&b, ", NotBefore: %s", k.NotBefore.Format(time.RFC3339))
+	}
+	if !k.NotAfter.IsZero() {
+		fmt.Fprintf(&b, ", NotAfter: %s", k.NotAfter.Format(time.RFC3339))
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// GoString returns the key as Go syntax with the API key redacted; %#v uses
+// it.
+func (k Key) GoString() string {
+	return fmt.Sprintf("signer.Key{ID:%q, PartnerID:%q, APIKey:%q, Environment:%q, NotBefore:%#v, NotAfter:%#v}",
+		k.ID, k.PartnerID, redacted, string(k.Environment), k.NotBefore, k.NotAfter)
+}
+
+// Format implements fmt.Formatter so that no verb, not even %d or %x, can
+// reach the API key: %#v prints GoString, every other verb String.
+func (k Key) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		fmt.Fprint(f, k.GoString())
+		return
+	}
+	fmt.Fprint(f, k.String())
+}
+
+// LogValue implements slog.LogValuer: the key's ID, partner id, environment
+// and validity window, never the API key.
+func (k Key) LogValue() slog.Value {
+	attrs := []slog.Attr{
+		slog.String("id", k.ID),
+		slog.String("partner_id", k.PartnerID),
+		slog.String("environment", string(k.Environment)),
+	}
+	if !k.NotBefore.IsZero() {
+		attrs = append(attrs, slog.Time("not_before", k.NotBefore))
+	}
+	if !k.NotAfter.IsZero() {
+		attrs = append(attrs, slog.Time("not_after", k.NotAfter))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// MarshalJSON implements json.Marshaler with the API key redacted, so a key
+// that ends up in a JSON log or an API response does not leak.
+func (k Key) MarshalJSON() ([]byte, error) {
+	type plain Key // no methods: no recursion
+	p := plain(k)
+	p.APIKey = redacted
+	return json.Marshal(p)
+}
+
+// validate checks one key, naming it (never its secret) in the error.
+func (k Key) validate() error {
+	switch {
+	case k.APIKey == "":
+		return k.invalid("APIKey is empty")
+	case strings.TrimSpace(k.APIKey) != k.APIKey:
+		return k.invalid("APIKey has leading or trailing white space")
+	case k.PartnerID == "":
+		return k.invalid("PartnerID is empty")
+	case strings.TrimSpace(k.PartnerID) != k.PartnerID:
+		return k.invalid("PartnerID has leading or trailing white space")
+	case !k.Environment.Valid():
+		return k.invalid(fmt.Sprintf("Environment %q is neither %q nor %q", string(k.Environment), Sandbox, Production))
+	case !k.NotBefore.IsZero() && !k.NotAfter.IsZero() && !k.NotAfter.After(k.NotBefore):
+		return k.invalid("NotAfter is not after NotBefore")
+	}
+	return nil
+}
+
+func (k Key) invalid(reason string) error {
+	return fmt.Errorf("%w %q: %s", ErrInvalidKey, k.ID, reason)
+}

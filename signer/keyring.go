@@ -1,0 +1,163 @@
+package signer
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A Keyring holds the API keys a receiver accepts: one or more per
+// environment, so that a key can be rotated without refusing callbacks still
+// signed with the old one.
+//
+// Verify is the method most callers want. Replace swaps the whole set at
+// once. A Keyring is safe for concurrent use; the zero value holds no keys
+// and verifies nothing.
+type Keyring struct {
+	keys atomic.Pointer[keySet]
+}
+
+// keySet is an immutable snapshot of a keyring's keys.
+type keySet struct {
+	entries []*keyEntry
+}
+
+// keyEntry is a key with a pool of its precomputed HMAC states.
+type keyEntry struct {
+	key  Key
+	macs sync.Pool // of *mac
+}
+
+// NewKeyring returns a keyring holding keys. It refuses (with an error
+// wrapping ErrInvalidKey that names the key's ID, never its secret) a key
+// with an empty or space-padded APIKey or PartnerID, an Environment other
+// than Sandbox or Production, an ID used twice, or a NotAfter that is not
+// after its NotBefore. A key with an empty ID is labelled
+// "<environment>-<position>", counting from 1.
+func NewKeyring(keys ...Key) (*Keyring, error) {
+	k := new(Keyring)
+	if err := k.Replace(keys...); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// Replace validates keys as NewKeyring does and, if they are all valid,
+// swaps them in at once: a concurrent Verify sees either the old set or the
+// new one, never a mix. On error the keyring is unchanged.
+func (k *Keyring) Replace(keys ...Key) error {
+	set, err := newKeySet(keys)
+	if err != nil {
+		return err
+	}
+	k.keys.Store(set)
+	return nil
+}
+
+func newKeySet(keys []Key) (*keySet, error) {
+	set := &keySet{entries: make([]*keyEntry, 0, len(keys))}
+	seen := make(map[string]bool, len(keys))
+	for i, key := range keys {
+		if key.ID == "" {
+			key.ID = string(key.Environment) + "-" + strconv.Itoa(i+1)
+		}
+		if err := key.validate(); err != nil {
+			return nil, err
+		}
+		if seen[key.ID] {
+			return nil, key.invalid("ID is used by another key")
+		}
+		seen[key.ID] = true
+		set.entries = append(set.entries, newKeyEntry(key))
+	}
+	return set, nil
+}
+
+func newKeyEntry(key Key) *keyEntry {
+	e := &keyEntry{key: key}
+	e.macs.New = func() any { return newMAC(key.APIKey) }
+	return e
+}
+
+// Keys returns a copy of the keys the keyring holds, with their IDs as
+// labelled.
+func (k *Keyring) Keys() []Key {
+	set := k.keys.Load()
+	if set == nil {
+		return nil
+	}
+	keys := make([]Key, len(set.entries))
+	for i, e := range set.entries {
+		keys[i] = e.key
+	}
+	return keys
+}
+
+// Verify returns the key that produced signature for timestamp, trying only
+// keys of envs (all environments if none is given) that are usable now. The
+// timestamp is the string exactly as received; Verify checks the signature,
+// not freshness (see ParseTimestamp). The error wraps ErrInvalidSignature,
+// and more precisely ErrMalformedSignature or ErrNoUsableKey where they
+// apply.
+func (k *Keyring) Verify(timestamp, signature string, envs ...Environment) (Key, error) {
+	return k.VerifyAt(time.Now(), timestamp, signature, envs...)
+}
+
+// VerifyAt is Verify with the keys' validity windows judged at now instead
+// of the current time.
+func (k *Keyring) VerifyAt(now time.Time, timestamp, signature string, envs ...Environment) (Key, error) {
+	want, ok := decodeSignature(signature)
+	if !ok {
+		return Key{}, ErrMalformedSignature
+	}
+	set := k.keys.Load()
+	if set == nil {
+		return Key{}, ErrNoUsableKey
+	}
+	tried := false
+	for _, e := range set.entries {
+		if !e.key.UsableAt(now) || !envAllowed(e.key.Environment, envs) {
+			continue
+		}
+		tried = true
+		if e.matches(timestamp, want) {
+			return e.key, nil
+		}
+	}
+	if !tried {
+		return Key{}, ErrNoUsableKey
+	}
+	return Key{}, ErrInvalidSignature
+}
+
+func (e *keyEntry) matches(timestamp string, want [sha256.Size]byte) bool {
+	m := e.macs.Get().(*mac)
+	ok := hmac.Equal(m.sum(e.key.PartnerID, timestamp), want[:])
+	e.macs.Put(m)
+	return ok
+}
+
+func envAllowed(env Environment, envs []Environment) bool {
+	if len(envs) == 0 {
+		return true
+	}
+	for _, allowed := range envs {
+		if env == allowed {
+			return true
+		}
+	}
+	return false
+}
+
+// String describes the keyring by its key IDs, never its secrets.
+func (k *Keyring) String() string {
+	ids := make([]string, 0)
+	for _, key := range k.Keys() {
+		ids = append(ids, key.ID)
+	}
+	return fmt.Sprintf("signer.Keyring%q", ids)
+}
