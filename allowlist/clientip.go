@@ -17,9 +17,9 @@ const (
 )
 
 // maxEntryLen bounds one address as written in RemoteAddr or a header,
-// port and zone included. The longest sensible form,
-// "[0000:0000:0000:0000:0000:ffff:255.255.255.255%zone]:65535", is about
-// 70 bytes; longer entries are refused before any parsing.
+// port, zone and surrounding whitespace included. The longest sensible
+// form, "[0000:0000:0000:0000:0000:ffff:255.255.255.255%zone]:65535", is
+// about 70 bytes; longer entries are refused before any parsing.
 const maxEntryLen = 128
 
 // clientIP resolves the client address of r by the right-most-untrusted
@@ -50,24 +50,36 @@ func (s *snapshot) clientIP(r *http.Request) (netip.Addr, error) {
 
 // fromXFF walks X-Forwarded-For lines last to first and the entries of
 // each line right to left, and returns the first entry that is not a
-// trusted proxy.
+// trusted proxy. Each step reads one entry of at most maxEntryLen bytes, so
+// the walk costs O(MaxHops) whatever the size of the header; the entries
+// left of the client are only counted.
 func (s *snapshot) fromXFF(values []string) (netip.Addr, error) {
-	n := 0
-	for _, v := range values {
-		n += countEntries(v, s.maxHops-n)
-		if n > s.maxHops {
-			return netip.Addr{}, ErrTooManyHops
-		}
-	}
+	hops := 0
 	for i := len(values) - 1; i >= 0; i-- {
 		line := values[i]
 		for {
-			comma := strings.LastIndexByte(line, ',')
-			a, ok := parseHostPort(trimOWS(line[comma+1:]), true)
+			if hops++; hops > s.maxHops {
+				return netip.Addr{}, ErrTooManyHops
+			}
+			comma := lastComma(line)
+			a, ok := parseEntry(line[comma+1:])
 			if !ok {
 				return netip.Addr{}, ErrBadHeader
 			}
 			if !s.trusted.contains(a) {
+				left := s.maxHops - hops
+				if comma >= 0 {
+					left -= countEntries(line[:comma], left)
+				}
+				for _, v := range values[:i] {
+					if left < 0 {
+						break
+					}
+					left -= countEntries(v, left)
+				}
+				if left < 0 {
+					return netip.Addr{}, ErrTooManyHops
+				}
 				return a, nil
 			}
 			if comma < 0 {
@@ -86,7 +98,7 @@ func (s *snapshot) fromSingle(values []string) (netip.Addr, error) {
 	if len(values) > s.maxHops {
 		return netip.Addr{}, ErrTooManyHops
 	}
-	a, ok := parseHostPort(trimOWS(values[len(values)-1]), true)
+	a, ok := parseEntry(values[len(values)-1])
 	if !ok {
 		return netip.Addr{}, ErrBadHeader
 	}
@@ -94,6 +106,18 @@ func (s *snapshot) fromSingle(values []string) (netip.Addr, error) {
 		return netip.Addr{}, ErrAllTrusted
 	}
 	return a, nil
+}
+
+// lastComma returns the index of the last comma in s, looking no further
+// back than one entry of maxEntryLen bytes: -1 means either no comma or an
+// entry too long, which parseEntry then refuses.
+func lastComma(s string) int {
+	for i := len(s) - 1; i >= 0 && len(s)-i <= maxEntryLen+1; i-- {
+		if s[i] == ',' {
+			return i
+		}
+	}
+	return -1
 }
 
 // countEntries returns the number of comma-separated entries in s, or any
@@ -111,9 +135,20 @@ func countEntries(s string, limit int) int {
 	return n
 }
 
+// parseEntry parses one entry of X-Forwarded-For or a single-address
+// header: an address as parseHostPort takes it, with optional whitespace
+// around, maxEntryLen bytes in all.
+func parseEntry(entry string) (netip.Addr, bool) {
+	if len(entry) > maxEntryLen {
+		return netip.Addr{}, false
+	}
+	return parseHostPort(trimOWS(entry), true)
+}
+
 // parseHostPort parses an address as RemoteAddr or X-Forwarded-For write
 // it: "192.0.2.1", "192.0.2.1:80", "[2001:db8::1]", "[2001:db8::1]:80" and,
-// if bareIPv6, "2001:db8::1". An IPv6 address may carry a zone. It returns
+// if bareIPv6, "2001:db8::1". An IPv6 address may carry a zone of
+// letters, digits and "-._~%" (see validZone). It returns
 // the address unmapped and without zone. It refuses everything else: an
 // empty or over-long string, an invalid port, IPv4 in brackets or with a
 // zone, unspecified addresses, and every form netip.ParseAddr refuses
@@ -121,6 +156,9 @@ func countEntries(s string, limit int) int {
 func parseHostPort(s string, bareIPv6 bool) (netip.Addr, bool) {
 	if s == "" || len(s) > maxEntryLen {
 		return netip.Addr{}, false
+	}
+	if a, ok := parseIPv4Port(s); ok {
+		return a, !a.IsUnspecified()
 	}
 	host, bracketed := s, false
 	if s[0] == '[' {
@@ -144,7 +182,7 @@ func parseHostPort(s string, bareIPv6 bool) (netip.Addr, bool) {
 	// choose.
 	zoned := false
 	if i := strings.IndexByte(host, '%'); i >= 0 {
-		if i == len(host)-1 {
+		if !validZone(host[i+1:]) {
 			return netip.Addr{}, false
 		}
 		host, zoned = host[:i], true
@@ -161,6 +199,67 @@ func parseHostPort(s string, bareIPv6 bool) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return a, true
+}
+
+// parseIPv4Port parses the common case "192.0.2.1" or "192.0.2.1:80" in
+// one pass, about three times faster than netip.ParseAddr. It accepts
+// exactly the dotted quads that netip.ParseAddr accepts (four decimal
+// fields of 0 to 255 without leading zeros); for anything else it returns
+// false and parseHostPort takes the general path, which decides.
+func parseIPv4Port(s string) (netip.Addr, bool) {
+	var ip [4]byte
+	i := 0
+	for field := range ip {
+		if field > 0 {
+			if i == len(s) || s[i] != '.' {
+				return netip.Addr{}, false
+			}
+			i++
+		}
+		// One to three digits; s[i]-'0' > 9 for every non-digit byte.
+		if i == len(s) || s[i]-'0' > 9 {
+			return netip.Addr{}, false
+		}
+		v := uint(s[i] - '0')
+		i++
+		if i < len(s) && s[i]-'0' <= 9 {
+			if v == 0 {
+				return netip.Addr{}, false // leading zero
+			}
+			v = v*10 + uint(s[i]-'0')
+			i++
+			if i < len(s) && s[i]-'0' <= 9 {
+				v = v*10 + uint(s[i]-'0')
+				i++
+				if v > 255 {
+					return netip.Addr{}, false
+				}
+			}
+		}
+		ip[field] = byte(v)
+	}
+	if i < len(s) && (s[i] != ':' || !validPort(s[i+1:])) {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4(ip), true
+}
+
+// validZone reports whether z is a plausible IPv6 zone: an interface name
+// or number, possibly percent-encoded as in URLs ("%25eth0"). It allows
+// the characters of RFC 6874's ZoneID: letters, digits, "-._~" and "%".
+func validZone(z string) bool {
+	if z == "" {
+		return false
+	}
+	for i := 0; i < len(z); i++ {
+		switch c := z[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-', c == '.', c == '_', c == '~', c == '%':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // validPort reports whether p is a decimal port number, 0 to 65535, of at

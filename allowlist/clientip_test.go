@@ -153,6 +153,8 @@ func TestCheckHostileRequests(t *testing.T) {
 		requestCase{name: "URL-encoded zone %25 is dropped too", header: XFF, remoteAddr: lb, headers: xff("[2001:db8:1::5%25eth0]:80")}.want(admitted("2001:db8:1::5", "docs")),
 		requestCase{name: "zoned trusted entry is skipped", header: XFF, remoteAddr: lb, headers: xff(smile + ", fe80::1%eth0")}.want(admitted(smile, "production")),
 		requestCase{name: "empty zone is denied", header: XFF, remoteAddr: lb, headers: xff("2001:db8:1::5%")}.want(denied(ErrBadHeader)),
+		requestCase{name: "zone with a bracket is denied", header: XFF, remoteAddr: lb, headers: xff("[2001:db8:1::5%]]")}.want(denied(ErrBadHeader)),
+		requestCase{name: "zone with a space is denied", header: XFF, remoteAddr: lb, headers: xff("2001:db8:1::5%eth 0")}.want(denied(ErrBadHeader)),
 		requestCase{name: "zone on IPv4 is denied", header: XFF, remoteAddr: lb, headers: xff(smile + "%eth0")}.want(denied(ErrBadHeader)),
 		requestCase{name: "v4-mapped entry is the unmapped client", header: XFF, remoteAddr: lb, headers: xff("::ffff:" + smile)}.want(admitted(smile, "production")),
 		requestCase{name: "v4-mapped trusted entry is skipped", header: XFF, remoteAddr: lb, headers: xff(smile + ", [::ffff:10.1.2.3]:80")}.want(admitted(smile, "production")),
@@ -210,4 +212,35 @@ func TestCheckHostileRequests(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, len(tests), 40)
 	runRequestCases(t, tests)
+}
+
+// TestParseIPv4PortAgreesWithNetip checks the fast IPv4 path against
+// netip on every string of up to 8 bytes over "0125.:" and on awkward
+// forms: wherever the fast path answers, netip must give the same address.
+func TestParseIPv4PortAgreesWithNetip(t *testing.T) {
+	check := func(s string) {
+		got, ok := parseIPv4Port(s)
+		host, port, hasPort := strings.Cut(s, ":")
+		want, err := netip.ParseAddr(host)
+		wantOK := err == nil && want.Is4() && (!hasPort || validPort(port))
+		if ok != wantOK || ok && got != want {
+			t.Fatalf("parseIPv4Port(%q) = %v, %v; netip: %v, %v", s, got, ok, want, wantOK)
+		}
+	}
+	for _, s := range []string{"0.0.0.0", "255.255.255.255", "256.0.0.1", "1.2.3.04", "1.2.3", "1.2.3.4.", ".1.2.3.4",
+		"1.2.3.4:", "1.2.3.4:0", "1.2.3.4:65535", "1.2.3.4:65536", "1.2.3.4:+1", "1.2.3.4::1", "1.2.3.4%x", "١.2.3.4", "1.2.3.4 "} {
+		check(s)
+	}
+	const alphabet = "0125.:"
+	var walk func(prefix string)
+	walk = func(prefix string) {
+		check(prefix)
+		if len(prefix) == 8 {
+			return
+		}
+		for i := range len(alphabet) {
+			walk(prefix + alphabet[i:i+1])
+		}
+	}
+	walk("")
 }

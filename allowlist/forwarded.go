@@ -30,8 +30,9 @@ func (s *snapshot) fromForwarded(values []string) (netip.Addr, error) {
 	}
 	for i := len(values) - 1; i >= 0; i-- {
 		line := values[i]
+		quoted := strings.IndexByte(line, '"') >= 0
 		for {
-			rest, element, more := cutLastElement(line)
+			rest, element, more := cutLastElement(line, quoted)
 			a, ok := parseForwardedElement(trimOWS(element))
 			if !ok {
 				return netip.Addr{}, ErrBadHeader
@@ -53,6 +54,9 @@ func (s *snapshot) fromForwarded(values []string) (netip.Addr, error) {
 // ok is false if a quoted string is left open or a backslash stands
 // outside one: cutLastElement relies on neither happening.
 func countForwarded(s string, limit int) (n int, ok bool) {
+	if strings.IndexByte(s, '"') < 0 && strings.IndexByte(s, '\\') < 0 {
+		return countEntries(s, limit), true
+	}
 	n = 1
 	quoted := false
 	for i := 0; i < len(s); i++ {
@@ -74,13 +78,17 @@ func countForwarded(s string, limit int) (n int, ok bool) {
 	return n, !quoted
 }
 
-// cutLastElement splits s at its last comma outside a quoted string. s
-// must have passed countForwarded. Seen from the right, a quote closes a
-// quoted string, and the quote that opens it is the first one to its left
-// preceded by an even number of backslashes (an odd number means the last
-// backslash escapes it).
-func cutLastElement(s string) (rest, element string, more bool) {
-	quoted := false
+// cutLastElement splits s at its last comma outside a quoted string; only
+// if quoted, s holds quoted strings. s must have passed countForwarded.
+// Seen from the right, a quote closes a quoted string, and the quote that
+// opens it is the first one to its left preceded by an even number of
+// backslashes (an odd number means the last backslash escapes it).
+func cutLastElement(s string, quoted bool) (rest, element string, more bool) {
+	if !quoted {
+		i := strings.LastIndexByte(s, ',')
+		return s[:max(i, 0)], s[i+1:], i >= 0
+	}
+	quoted = false
 	for i := len(s) - 1; i >= 0; i-- {
 		switch s[i] {
 		case '"':
@@ -200,13 +208,20 @@ func tokenLen(s string) int {
 }
 
 // isTchar reports whether c may appear in a token (RFC 9110, section 5.6.2).
-func isTchar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
+func isTchar(c byte) bool { return tchars[c] }
+
+var tchars = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
 	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
 
 // isQdtext reports whether c may appear unescaped in a quoted string.
 func isQdtext(c byte) bool {

@@ -87,7 +87,7 @@ func TestCutLastElementMatchesLeftToRightSplit(t *testing.T) {
 		var got []string
 		for rest, more := line, true; more; {
 			var element string
-			rest, element, more = cutLastElement(rest)
+			rest, element, more = cutLastElement(rest, strings.Contains(line, `"`))
 			got = append([]string{element}, got...)
 		}
 		assert.Equal(t, splitForwardedReference(line), got, line)
