@@ -50,7 +50,8 @@ func (a *Allowlist) Update(cfg Config) error {
 // an error that wraps ErrDenied and is one of ErrBadPeer, ErrNoHeader,
 // ErrBadHeader, ErrTooManyHops, ErrAllTrusted or ErrNotAllowed. With
 // ErrNotAllowed the Decision still carries the resolved ClientIP. Check
-// reads only r.RemoteAddr and the configured header; it does not allocate.
+// reads only r.RemoteAddr and the configured header, and allocates nothing
+// for an admitted request.
 func (a *Allowlist) Check(r *http.Request) (Decision, error) {
 	s := a.current.Load()
 	if s == nil {

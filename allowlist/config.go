@@ -43,10 +43,10 @@ type Config struct {
 	// header is ever consulted.
 	Header string
 
-	// MaxHops bounds the number of entries in the forwarding header (all
-	// its lines together; for a single-address header, its lines). A
-	// longer header is refused without reading further. 0 means
-	// DefaultMaxHops; it must not be negative.
+	// MaxHops bounds the number of entries in the forwarding header, all
+	// its lines together (for a single-address header, the number of its
+	// lines). A header with more is refused, wherever the client is in it.
+	// 0 means DefaultMaxHops; it must not be negative.
 	MaxHops int
 
 	// Denied answers refused requests; Reason(r) tells it why. Nil means
