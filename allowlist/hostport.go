@@ -68,7 +68,8 @@ func parseHostPort(s string, bareIPv6 bool) (netip.Addr, bool) {
 }
 
 // parseIPv4Port parses the common case "192.0.2.1" or "192.0.2.1:80" in
-// one pass, about three times faster than netip.ParseAddr. It accepts
+// one pass; on the hot path it saves a third of netip.ParseAddr's time and
+// the separate port split. It accepts
 // exactly the dotted quads that netip.ParseAddr accepts (four decimal
 // fields of 0 to 255 without leading zeros); for anything else it returns
 // false and parseHostPort takes the general path, which decides.
