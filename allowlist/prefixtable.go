@@ -99,13 +99,18 @@ func (t *prefixTable) add(label int, prefixes []netip.Prefix) {
 // lookup returns the label of the range that contains a, which must be
 // valid and unmapped.
 func (t *prefixTable) lookup(a netip.Addr) (label int, ok bool) {
-	spans := t.v6
 	if a.Is4() {
-		spans = t.v4
+		b := a.As4()
+		return find4(t.v4, uint64(binary.BigEndian.Uint32(b[:])))
 	}
-	x := addrKey(a)
-	// Find the number of spans that start at or before x; the last of
-	// them is the only one that can contain x.
+	b := a.As16()
+	return find(t.v6, uint128{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])})
+}
+
+// find returns the label of the span in spans that holds x. It looks for
+// the number of spans that start at or before x; the last of them is the
+// only one that can hold x.
+func find(spans []span, x uint128) (label int, ok bool) {
 	lo, hi := 0, len(spans)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
@@ -116,6 +121,23 @@ func (t *prefixTable) lookup(a netip.Addr) (label int, ok bool) {
 		}
 	}
 	if lo == 0 || spans[lo-1].last.less(x) {
+		return 0, false
+	}
+	return spans[lo-1].label, true
+}
+
+// find4 is find for IPv4 spans, whose high halves are zero.
+func find4(spans []span, x uint64) (label int, ok bool) {
+	lo, hi := 0, len(spans)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if x < spans[m].first.lo {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	if lo == 0 || spans[lo-1].last.lo < x {
 		return 0, false
 	}
 	return spans[lo-1].label, true
