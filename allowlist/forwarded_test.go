@@ -90,25 +90,7 @@ func TestCutLastElementMatchesLeftToRightSplit(t *testing.T) {
 			rest, element, more = cutLastElement(rest, strings.Contains(line, `"`))
 			got = append([]string{element}, got...)
 		}
-		assert.Equal(t, splitForwardedReference(line), got, line)
+		want, _ := referenceSplit(line, ',')
+		assert.Equal(t, want, got, line)
 	}
-}
-
-// splitForwardedReference splits a Forwarded line at commas outside quoted
-// strings, reading left to right as RFC 7239 is written.
-func splitForwardedReference(line string) []string {
-	var elements []string
-	start, quoted := 0, false
-	for i := 0; i < len(line); i++ {
-		switch {
-		case quoted && line[i] == '\\':
-			i++
-		case line[i] == '"':
-			quoted = !quoted
-		case !quoted && line[i] == ',':
-			elements = append(elements, line[start:i])
-			start = i + 1
-		}
-	}
-	return append(elements, line[start:])
 }

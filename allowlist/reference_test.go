@@ -28,7 +28,7 @@ func referenceClientIP(peer string, kind headerKind, lines []string) (netip.Addr
 		entries = strings.Split(strings.Join(lines, ","), ",")
 	case headerForwarded:
 		for _, line := range lines {
-			elements, ok := referenceSplitForwarded(line)
+			elements, ok := referenceSplit(line, ',')
 			entries = append(entries, elements...)
 			if len(entries) > fuzzMaxHops {
 				return netip.Addr{}, false
@@ -96,25 +96,25 @@ func referenceParse(s string, bareIPv6 bool) (netip.Addr, bool) {
 	return a, !a.IsUnspecified()
 }
 
-// referenceSplitForwarded splits a Forwarded line into elements, reading
-// left to right; ok is false if a quote is left open or a backslash stands
-// outside quotes.
-func referenceSplitForwarded(line string) (elements []string, ok bool) {
+// referenceSplit splits s at each sep outside quoted strings, reading left
+// to right as RFC 7239 is written; ok is false if a quote is left open or
+// a backslash stands outside quotes.
+func referenceSplit(s string, sep byte) (parts []string, ok bool) {
 	start, quoted := 0, false
-	for i := 0; i < len(line); i++ {
-		switch c := line[i]; {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
 		case quoted && c == '\\':
 			i++
 		case c == '"':
 			quoted = !quoted
 		case !quoted && c == '\\':
-			return append(elements, line[start:]), false
-		case !quoted && c == ',':
-			elements = append(elements, line[start:i])
+			return append(parts, s[start:]), false
+		case !quoted && c == sep:
+			parts = append(parts, s[start:i])
 			start = i + 1
 		}
 	}
-	return append(elements, line[start:]), !quoted
+	return append(parts, s[start:]), !quoted
 }
 
 // referenceForwardedElement returns the address of the single for= of an
@@ -122,7 +122,8 @@ func referenceSplitForwarded(line string) (elements []string, ok bool) {
 // around semicolons.
 func referenceForwardedElement(element string) (netip.Addr, bool) {
 	var fors []string
-	for _, pair := range referenceSplitPairs(element) {
+	pairs, _ := referenceSplit(element, ';') // the line was checked whole
+	for _, pair := range pairs {
 		pair = strings.Trim(pair, " \t")
 		if pair == "" {
 			continue
@@ -143,24 +144,6 @@ func referenceForwardedElement(element string) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return referenceParse(fors[0], false)
-}
-
-// referenceSplitPairs splits an element at semicolons outside quotes.
-func referenceSplitPairs(element string) []string {
-	var pairs []string
-	start, quoted := 0, false
-	for i := 0; i < len(element); i++ {
-		switch {
-		case quoted && element[i] == '\\':
-			i++
-		case element[i] == '"':
-			quoted = !quoted
-		case !quoted && element[i] == ';':
-			pairs = append(pairs, element[start:i])
-			start = i + 1
-		}
-	}
-	return append(pairs, element[start:])
 }
 
 // referenceValue decodes a token or a quoted string.
