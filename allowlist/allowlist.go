@@ -1,0 +1,155 @@
+package allowlist
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+)
+
+// An Allowlist admits requests whose client IP is in one of its allowed
+// sets. It resolves the client IP by the right-most-untrusted rule (see the
+// package documentation) and fails closed: any doubt is a denial.
+//
+// Most callers want Handler. Check gives the same decision without
+// answering the request. Update replaces the configuration while requests
+// run. An Allowlist is safe for concurrent use. Its zero value denies every
+// request until Update configures it; New is the usual way to make one.
+type Allowlist struct {
+	current atomic.Pointer[snapshot]
+}
+
+// New validates cfg once and returns an Allowlist that applies it. The
+// errors wrap ErrInvalidConfig and name the field at fault.
+func New(cfg Config) (*Allowlist, error) {
+	a := new(Allowlist)
+	if err := a.Update(cfg); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Update validates cfg like New and, if it is valid, replaces the whole
+// configuration at once, for example when Smile ID publishes new
+// addresses. Requests already running finish under the configuration they
+// started with. If cfg is invalid, the current configuration stays and the
+// error wraps ErrInvalidConfig.
+func (a *Allowlist) Update(cfg Config) error {
+	s, err := compile(cfg)
+	if err != nil {
+		return err
+	}
+	a.current.Store(s)
+	return nil
+}
+
+// Check decides whether r may pass, without answering it or logging. It
+// returns the client IP and the name of the allowed set that holds it, or
+// an error that wraps ErrDenied and is one of ErrBadPeer, ErrNoHeader,
+// ErrBadHeader, ErrTooManyHops, ErrAllTrusted or ErrNotAllowed. With
+// ErrNotAllowed the Decision still carries the resolved ClientIP. Check
+// reads only r.RemoteAddr and the configured header, and allocates nothing
+// for an admitted request.
+func (a *Allowlist) Check(r *http.Request) (Decision, error) {
+	s := a.current.Load()
+	if s == nil {
+		return Decision{}, errUnconfigured
+	}
+	return s.check(r)
+}
+
+func (s *snapshot) check(r *http.Request) (Decision, error) {
+	ip, err := s.clientIP(r)
+	if err != nil {
+		return Decision{}, err
+	}
+	i, ok := s.allow.lookup(ip)
+	if !ok {
+		return Decision{ClientIP: ip}, ErrNotAllowed
+	}
+	return Decision{ClientIP: ip, Set: s.names[i]}, nil
+}
+
+// Handler returns a handler that runs next only for requests that Check
+// admits, with the Decision in the request context (see FromContext).
+// Other requests go to Config.Denied, whose request context tells Reason
+// why, and are logged at Warn level to Config.Logger.
+func (a *Allowlist) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// One load per request: the whole request sees one configuration.
+		s := a.current.Load()
+		if s == nil {
+			forbidden(w, r)
+			return
+		}
+		d, err := s.check(r)
+		if err != nil {
+			s.deny(w, r, d, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), d)))
+	})
+}
+
+// maxLoggedBytes bounds the header value written to a log record: the
+// header is chosen by the client and may be up to a megabyte.
+const maxLoggedBytes = 256
+
+// deny logs a refused request and hands it to the Denied handler.
+func (s *snapshot) deny(w http.ResponseWriter, r *http.Request, d Decision, err error) {
+	if s.logger != nil {
+		attrs := []slog.Attr{
+			slog.String("peer", truncate(r.RemoteAddr, maxLoggedBytes)),
+			slog.String("reason", err.Error()),
+		}
+		if s.header != "" {
+			attrs = append(attrs, slog.String("header", loggedHeader(r.Header[s.header])))
+		}
+		if d.ClientIP.IsValid() {
+			attrs = append(attrs, slog.String("client_ip", d.ClientIP.String()))
+		}
+		s.logger.LogAttrs(r.Context(), slog.LevelWarn, "allowlist: request denied", attrs...)
+	}
+	s.denied.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), reasonKey{}, err)))
+}
+
+// loggedHeader joins the lines of a header with ", " and cuts the result
+// after maxLoggedBytes, never building more than that.
+func loggedHeader(values []string) string {
+	var b strings.Builder
+	write := func(s string) bool {
+		if room := maxLoggedBytes - b.Len(); len(s) > room {
+			b.WriteString(s[:room])
+			b.WriteString("...")
+			return false
+		}
+		b.WriteString(s)
+		return true
+	}
+	for i, v := range values {
+		if i > 0 && !write(", ") || !write(v) {
+			break
+		}
+	}
+	return b.String()
+}
+
+// truncate cuts s to n bytes, marking the cut with "...".
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// forbidden is the default Denied handler. It does not say why: the reason
+// would teach a caller how to get through.
+func forbidden(w http.ResponseWriter, _ *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusForbidden)
+	io.WriteString(w, "allowlist: forbidden\n")
+}

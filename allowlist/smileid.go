@@ -1,0 +1,30 @@
+package allowlist
+
+import "net/netip"
+
+// SmileIDProduction holds the addresses from which Smile ID sends
+// production callbacks, as published in Smile ID's security overview
+// (section "IP Allowlisting"). Treat it as read-only.
+var SmileIDProduction = Set{
+	Name: "production",
+	Prefixes: []netip.Prefix{
+		netip.MustParsePrefix("34.240.137.52/32"),
+		netip.MustParsePrefix("44.230.128.108/32"),
+		netip.MustParsePrefix("52.36.32.43/32"),
+		netip.MustParsePrefix("52.213.46.74/32"),
+	},
+}
+
+// SmileIDSandbox holds the addresses from which Smile ID sends sandbox
+// callbacks, as published in Smile ID's security overview (section "IP
+// Allowlisting"). A server that receives callbacks from both environments
+// allows both SmileIDProduction and SmileIDSandbox. Treat it as read-only.
+var SmileIDSandbox = Set{
+	Name: "sandbox",
+	Prefixes: []netip.Prefix{
+		netip.MustParsePrefix("35.166.227.53/32"),
+		netip.MustParsePrefix("44.246.19.66/32"),
+		netip.MustParsePrefix("54.246.37.255/32"),
+		netip.MustParsePrefix("99.81.237.141/32"),
+	},
+}
