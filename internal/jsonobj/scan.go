@@ -205,7 +205,7 @@ type bitStack struct {
 }
 
 func (s *bitStack) set(level int, bit bool) {
-	w := &s.inline[0]
+	var w *uint64
 	if level < 256 {
 		w = &s.inline[level/64]
 	} else {
