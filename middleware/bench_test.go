@@ -1,0 +1,213 @@
+package middleware
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/smileguard/smileguard/allowlist"
+	"github.com/smileguard/smileguard/signer"
+)
+
+// realisticCallback returns a Smile ID style callback of about size bytes,
+// signed by key at testNow: the usual members, padded with a base64 photo
+// in FullData as some ID types send.
+func realisticCallback(tb testing.TB, key signer.Key, size int) []byte {
+	tb.Helper()
+	head := `{"SmileJobID":"0000012345","PartnerParams":{"job_id":"a2a4d6e0-6b3c-4b8e-9a4f-1c2d3e4f5a6b","user_id":"b3b5e7f1-7c4d-5c9f-0b5a-2d3e4f5a6b7c","job_type":5},` +
+		`"ResultType":"ID Verification","ResultText":"ID Number Validated","ResultCode":"1012","IsFinalResult":"true",` +
+		`"Actions":{"Verify_ID_Number":"Verified","Return_Personal_Info":"Returned","Names":"Exact Match","DOB":"Exact Match","Gender":"Exact Match","Phone_Number":"Not Provided","ID_Verification":"Verified"},` +
+		`"Country":"NG","IDType":"NIN_V2","IDNumber":"00000000000","FullName":"ADA LOVELACE","ExpirationDate":"Not Available","DOB":"1815-12-10","Gender":"F",` +
+		`"Address":"12 Marylebone Road, London","PhoneNumber":"+2340000000000","Source":"NIMC","JSONVersion":"1.0.0","ImageLinks":{"selfie_image":"https://smile-fr-results.s3.amazonaws.com/test/selfie.jpg"},`
+	pad := size - len(head) - len(`"FullData":{"Photo":""}}`) - 150
+	if pad < 0 {
+		pad = 0
+	}
+	body := head + `"FullData":{"Photo":"` + strings.Repeat("QUJD", pad/4) + `"}}`
+	return signedBody(tb, key, 0, body)
+}
+
+// nopReplayStore admits every delivery, so that a benchmark measures the
+// verification itself; BenchmarkMemoryReplayStore measures the store.
+type nopReplayStore struct{}
+
+func (nopReplayStore) Begin(context.Context, Delivery) (ReplayState, error) { return ReplayNew, nil }
+func (nopReplayStore) Finish(context.Context, Delivery, bool) error         { return nil }
+
+// discardWriter is a ResponseWriter that keeps nothing.
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *discardWriter) WriteHeader(int)             {}
+
+// readAll is the next handler of the benchmarks: it reads the body, as any
+// real handler does.
+var readAll = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+})
+
+// benchServe sends body through h b.N times, reusing one request.
+func benchServe(b *testing.B, h http.Handler, body []byte, remote string, ctx context.Context) {
+	reader := bytes.NewReader(body)
+	r, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://receiver.example/smileid/callback", io.NopCloser(reader))
+	r.ContentLength = int64(len(body))
+	r.Header.Set("Content-Type", "application/json")
+	r.RemoteAddr = remote
+	w := &discardWriter{h: http.Header{}}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		reader.Reset(body)
+		h.ServeHTTP(w, r)
+	}
+}
+
+// BenchmarkCallback compares the verifier with no middleware at all and
+// with the hand-written check Smile ID's documentation leads to: decode the
+// body with encoding/json, check the timestamp and the HMAC.
+func BenchmarkCallback(b *testing.B) {
+	ring := testKeyring(b)
+	for _, size := range []int{2 << 10, 1536 << 10} {
+		body := realisticCallback(b, productionKey, size)
+		name := fmt.Sprintf("%dKB", size>>10)
+
+		b.Run(name+"/baseline-no-middleware", func(b *testing.B) {
+			benchServe(b, readAll, body, "52.213.46.74:40000", context.Background())
+		})
+		b.Run(name+"/handwritten-json-hmac", func(b *testing.B) {
+			benchServe(b, handwritten(ring), body, "52.213.46.74:40000", context.Background())
+		})
+		b.Run(name+"/smileguard-verifier", func(b *testing.B) {
+			v := newVerifier(b, CallbackConfig{Keyring: ring, Replay: nopReplayStore{}})
+			benchServe(b, v.Handler(readAll), body, "52.213.46.74:40000", context.Background())
+		})
+	}
+}
+
+// handwritten is what a careful user writes from Smile ID's documentation.
+func handwritten(ring *signer.Keyring) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, DefaultMaxBodyBytes))
+		if err != nil {
+			http.Error(w, "bad body", http.StatusBadRequest)
+			return
+		}
+		var cb struct {
+			Signature string `json:"signature"`
+			Timestamp string `json:"timestamp"`
+		}
+		if err := json.Unmarshal(body, &cb); err != nil {
+			http.Error(w, "bad json", http.StatusBadRequest)
+			return
+		}
+		at, err := time.Parse(time.RFC3339Nano, cb.Timestamp)
+		if err != nil || at.Sub(testNow).Abs() > DefaultTolerance {
+			http.Error(w, "stale", http.StatusUnauthorized)
+			return
+		}
+		if !signer.Verify(productionKey.APIKey, productionKey.PartnerID, cb.Timestamp, cb.Signature) {
+			http.Error(w, "forged", http.StatusUnauthorized)
+			return
+		}
+		passed := *r // the caller's request is not ours to change
+		passed.Body = io.NopCloser(bytes.NewReader(body))
+		readAll(w, &passed)
+	})
+}
+
+// BenchmarkGuard sends a 2 KB callback through the whole guard: allowlist
+// (a Smile ID address behind two trusted proxies), rate limit, verifier.
+func BenchmarkGuard(b *testing.B) {
+	body := realisticCallback(b, productionKey, 2<<10)
+	g, err := NewGuard(GuardConfig{
+		Allowlist: allowlist.Config{
+			Allow:          []allowlist.Set{allowlist.SmileIDProduction, allowlist.SmileIDSandbox},
+			TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+			Header:         "X-Forwarded-For",
+		},
+		RateLimit: &RateLimitConfig{Rate: rate.Inf},
+		Callback: CallbackConfig{Keyring: testKeyring(b), Replay: nopReplayStore{},
+			Now: func() time.Time { return testNow }},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := g.Handler(readAll)
+	reader := bytes.NewReader(body)
+	r, _ := http.NewRequest(http.MethodPost, "http://receiver.example/smileid/callback", io.NopCloser(reader))
+	r.ContentLength = int64(len(body))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("X-Forwarded-For", "52.213.46.74, 10.1.2.3")
+	r.RemoteAddr = "10.0.0.7:40000"
+	w := &discardWriter{h: http.Header{}}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		reader.Reset(body)
+		h.ServeHTTP(w, r)
+	}
+}
+
+// BenchmarkRateLimiter measures one decision for one of 1,000 clients.
+func BenchmarkRateLimiter(b *testing.B) {
+	l, err := NewRateLimiter(RateLimitConfig{Rate: 1e9, Burst: 1e9})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ips := make([]netip.Addr, 1000)
+	for i := range ips {
+		ips[i] = netip.AddrFrom4([4]byte{52, 213, byte(i >> 8), byte(i)})
+	}
+	b.Run("Allow", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			l.Allow(ips[i%len(ips)])
+		}
+	})
+	b.Run("Handler", func(b *testing.B) {
+		h := l.Handler(readAll)
+		r, _ := http.NewRequest(http.MethodPost, "http://receiver.example/", http.NoBody)
+		r.RemoteAddr = "52.213.46.74:40000"
+		w := &discardWriter{h: http.Header{}}
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			h.ServeHTTP(w, r)
+		}
+	})
+}
+
+// BenchmarkMemoryReplayStore measures Begin and Finish of a new delivery in a
+// store that holds 100,000 live ones and expires as many as it admits.
+func BenchmarkMemoryReplayStore(b *testing.B) {
+	store, _ := NewMemoryReplayStore(0)
+	ctx := context.Background()
+	now := testNow
+	d := Delivery{Now: now, TTL: 10 * time.Minute}
+	const live = 100_000
+	step := d.TTL / live // so that about `live` entries are live at once
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		binary.LittleEndian.PutUint64(d.ID[:], uint64(i))
+		d.BodyHash = sha256.Sum256(d.ID[:8])
+		d.Now = now.Add(time.Duration(i) * step)
+		if s, err := store.Begin(ctx, d); err != nil || s != ReplayNew {
+			b.Fatal(s, err)
+		}
+		_ = store.Finish(ctx, d, true)
+	}
+}

@@ -1,0 +1,75 @@
+package middleware
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/smileguard/smileguard/signer"
+)
+
+// Sentinel errors, one per reason a callback is refused. Reason returns them
+// to a Rejected handler and StatusCode maps each to its HTTP status. An
+// unparseable timestamp is reported with signer.ErrBadTimestamp and a
+// signature that does not verify with signer.ErrInvalidSignature.
+var (
+	ErrMethodNotAllowed     = errors.New("middleware: method not allowed")                       // 405
+	ErrUnsupportedMediaType = errors.New("middleware: content type must be application/json")    // 415
+	ErrBodyTooLarge         = errors.New("middleware: body too large")                           // 413
+	ErrBodyRead             = errors.New("middleware: body could not be read in full")           // 400
+	ErrMalformedCallback    = errors.New("middleware: malformed callback")                       // 400
+	ErrStaleTimestamp       = errors.New("middleware: timestamp outside the tolerance")          // 401
+	ErrReplayed             = errors.New("middleware: signature replayed with a different body") // 401
+	ErrInFlight             = errors.New("middleware: the same delivery is being handled")       // 409
+	ErrAlreadyHandled       = errors.New("middleware: delivery already handled")                 // 200, acknowledged
+	ErrReplayStoreFull      = errors.New("middleware: replay store is full")                     // 503
+	ErrReplayStore          = errors.New("middleware: replay store unavailable")                 // 503
+	ErrRateLimited          = errors.New("middleware: rate limit exceeded")                      // 429
+)
+
+// Precise reasons within ErrMalformedCallback and ErrStaleTimestamp.
+var (
+	errNotObject          = reason{"middleware: body is not a JSON object", ErrMalformedCallback}
+	errMissingSignature   = reason{"middleware: signature missing", ErrMalformedCallback}
+	errMissingTimestamp   = reason{"middleware: timestamp missing", ErrMalformedCallback}
+	errSignatureNotString = reason{"middleware: signature is not a string", ErrMalformedCallback}
+	errTimestampNotString = reason{"middleware: timestamp is not a string", ErrMalformedCallback}
+	errDuplicateSignature = reason{"middleware: signature present twice", ErrMalformedCallback}
+	errDuplicateTimestamp = reason{"middleware: timestamp present twice", ErrMalformedCallback}
+	errTooOld             = reason{"middleware: timestamp too old", ErrStaleTimestamp}
+	errInFuture           = reason{"middleware: timestamp too far in the future", ErrStaleTimestamp}
+)
+
+// reason is a fixed error text that also matches a broader sentinel.
+type reason struct {
+	msg    string
+	parent error
+}
+
+func (e reason) Error() string { return e.msg }
+func (e reason) Unwrap() error { return e.parent }
+
+// StatusCode returns the HTTP status the guard answers err with: the table
+// in the package documentation. Errors it does not know are 500.
+func StatusCode(err error) int {
+	switch {
+	case err == nil, errors.Is(err, ErrAlreadyHandled):
+		return http.StatusOK
+	case errors.Is(err, ErrMethodNotAllowed):
+		return http.StatusMethodNotAllowed
+	case errors.Is(err, ErrUnsupportedMediaType):
+		return http.StatusUnsupportedMediaType
+	case errors.Is(err, ErrBodyTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrBodyRead), errors.Is(err, ErrMalformedCallback), errors.Is(err, signer.ErrBadTimestamp):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrStaleTimestamp), errors.Is(err, signer.ErrInvalidSignature), errors.Is(err, ErrReplayed):
+		return http.StatusUnauthorized
+	case errors.Is(err, ErrInFlight):
+		return http.StatusConflict
+	case errors.Is(err, ErrRateLimited):
+		return http.StatusTooManyRequests
+	case errors.Is(err, ErrReplayStoreFull), errors.Is(err, ErrReplayStore):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}

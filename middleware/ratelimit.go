@@ -1,0 +1,195 @@
+package middleware
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/smileguard/smileguard/allowlist"
+)
+
+// maxWait caps the wait Allow reports, so a tiny Rate cannot overflow it.
+const maxWait = 24 * time.Hour
+
+// DefaultMaxClients is the default number of clients a RateLimiter tracks.
+const DefaultMaxClients = 10_000
+
+// RateLimitConfig configures a RateLimiter: a token bucket of Rate events
+// per second and Burst events per client IP.
+type RateLimitConfig struct {
+	Rate       rate.Limit // events per second per client; must be positive (rate.Inf: no limit)
+	Burst      int        // bucket size; at least 1 unless Rate is rate.Inf
+	MaxClients int        // 0: DefaultMaxClients; memory stays bounded by it
+
+	Now func() time.Time // nil: time.Now
+}
+
+// A RateLimiter limits requests per client IP with one token bucket
+// (golang.org/x/time/rate) each. The client is the allowlist's Decision in
+// the request context, else the peer address; IPv6 clients are limited per
+// /64, the block one subscriber usually holds.
+//
+// Memory is bounded by MaxClients. A newcomer takes the place of the least
+// recently seen client only if that client's bucket has refilled, which
+// loses nothing: a full bucket is a fresh one. When every tracked client is
+// active, newcomers share one overflow bucket instead of evicting anyone, so
+// a flood of new addresses cannot push a client's bucket out and reset it.
+//
+// A RateLimiter is safe for concurrent use.
+type RateLimiter struct {
+	limit rate.Limit
+	burst int
+	max   int
+	now   func() time.Time
+
+	mu       sync.Mutex
+	clients  map[netip.Addr]*client
+	lru      client // sentinel of a circular list: lru.next is the most recent
+	overflow *rate.Limiter
+}
+
+type client struct {
+	addr       netip.Addr
+	bucket     *rate.Limiter
+	prev, next *client
+}
+
+// NewRateLimiter validates cfg and returns a rate limiter.
+func NewRateLimiter(cfg RateLimitConfig) (*RateLimiter, error) {
+	switch {
+	case math.IsNaN(float64(cfg.Rate)) || cfg.Rate <= 0:
+		return nil, fmt.Errorf("middleware: RateLimitConfig.Rate %v must be positive", cfg.Rate)
+	case cfg.Burst < 1 && cfg.Rate != rate.Inf:
+		return nil, fmt.Errorf("middleware: RateLimitConfig.Burst %d must be at least 1", cfg.Burst)
+	case cfg.MaxClients < 0:
+		return nil, fmt.Errorf("middleware: RateLimitConfig.MaxClients %d is negative", cfg.MaxClients)
+	}
+	l := &RateLimiter{limit: cfg.Rate, burst: cfg.Burst, max: cfg.MaxClients, now: cfg.Now}
+	if l.max == 0 {
+		l.max = DefaultMaxClients
+	}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	l.clients = make(map[netip.Addr]*client)
+	l.lru.next, l.lru.prev = &l.lru, &l.lru
+	l.overflow = rate.NewLimiter(l.limit, l.burst)
+	return l, nil
+}
+
+// Handler returns a handler that answers a client over its limit with 429
+// and a Retry-After of whole seconds, rounded up, and passes the others to
+// next.
+func (l *RateLimiter) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if wait, ok := l.Allow(rateKey(r)); !ok {
+			w.Header().Set("Retry-After", strconv.FormatInt(retryAfterSeconds(wait), 10))
+			writeText(w, http.StatusTooManyRequests, ErrRateLimited.Error())
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Allow takes a token for the client ip. If none is left it reports false
+// and how long until one is.
+func (l *RateLimiter) Allow(ip netip.Addr) (wait time.Duration, ok bool) {
+	if l.limit == rate.Inf {
+		return 0, true
+	}
+	ip = clientKey(ip)
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	bucket := l.bucket(ip, now)
+	if bucket.AllowN(now, 1) {
+		return 0, true
+	}
+	seconds := (1 - bucket.TokensAt(now)) / float64(l.limit)
+	return time.Duration(math.Min(seconds, maxWait.Seconds()) * float64(time.Second)), false
+}
+
+// bucket returns ip's bucket, making room for a newcomer if it can.
+func (l *RateLimiter) bucket(ip netip.Addr, now time.Time) *rate.Limiter {
+	if c, ok := l.clients[ip]; ok {
+		l.moveToFront(c)
+		return c.bucket
+	}
+	if len(l.clients) < l.max {
+		c := &client{addr: ip, bucket: rate.NewLimiter(l.limit, l.burst)}
+		l.clients[ip] = c
+		l.pushFront(c)
+		return c.bucket
+	}
+	// The least recently seen client has the fullest bucket there is. If
+	// it has refilled, it is as good as new: hand it over.
+	oldest := l.lru.prev
+	if oldest.bucket.TokensAt(now) >= float64(l.burst) {
+		delete(l.clients, oldest.addr)
+		oldest.addr = ip
+		l.clients[ip] = oldest
+		l.moveToFront(oldest)
+		return oldest.bucket
+	}
+	return l.overflow
+}
+
+// Len returns the number of clients tracked.
+func (l *RateLimiter) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.clients)
+}
+
+func (l *RateLimiter) pushFront(c *client) {
+	c.prev, c.next = &l.lru, l.lru.next
+	c.next.prev = c
+	l.lru.next = c
+}
+
+func (l *RateLimiter) moveToFront(c *client) {
+	if l.lru.next == c {
+		return
+	}
+	c.prev.next, c.next.prev = c.next, c.prev
+	l.pushFront(c)
+}
+
+// rateKey is the client a request is counted against: the allowlist's
+// decision, else the peer. Requests whose peer cannot be parsed share the
+// zero address's bucket.
+func rateKey(r *http.Request) netip.Addr {
+	if d, ok := allowlist.FromContext(r.Context()); ok {
+		return d.ClientIP
+	}
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		return ap.Addr()
+	}
+	ip, _ := netip.ParseAddr(r.RemoteAddr)
+	return ip
+}
+
+// clientKey normalises an address and widens IPv6 to its /64.
+func clientKey(ip netip.Addr) netip.Addr {
+	ip = ip.Unmap().WithZone("")
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.Addr()
+	}
+	return ip
+}
+
+// retryAfterSeconds rounds wait up to whole seconds, at least 1.
+func retryAfterSeconds(wait time.Duration) int64 {
+	s := int64((wait + time.Second - 1) / time.Second)
+	if s < 1 {
+		return 1
+	}
+	return s
+}
