@@ -24,6 +24,7 @@ var (
 	ErrReplayStoreFull      = errors.New("middleware: replay store is full")                     // 503
 	ErrReplayStore          = errors.New("middleware: replay store unavailable")                 // 503
 	ErrRateLimited          = errors.New("middleware: rate limit exceeded")                      // 429
+	ErrLimiterUnavailable   = errors.New("middleware: rate limiter unavailable")                 // 503
 )
 
 // Precise reasons within ErrMalformedCallback and ErrStaleTimestamp.
@@ -68,7 +69,7 @@ func StatusCode(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, ErrRateLimited):
 		return http.StatusTooManyRequests
-	case errors.Is(err, ErrReplayStoreFull), errors.Is(err, ErrReplayStore):
+	case errors.Is(err, ErrReplayStoreFull), errors.Is(err, ErrReplayStore), errors.Is(err, ErrLimiterUnavailable):
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError

@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -10,7 +11,8 @@ import (
 // GuardConfig configures the whole callback guard.
 type GuardConfig struct {
 	Allowlist allowlist.Config
-	RateLimit *RateLimitConfig // nil: no rate limit
+	RateLimit *RateLimitConfig // nil: no in-memory rate limit
+	Limiter   ClientLimiter    // a shared rate limit (middleware/redisstore); used instead of RateLimit
 	Callback  CallbackConfig
 
 	// Logger is used by every part whose own Logger is nil. nil: no
@@ -22,8 +24,9 @@ type GuardConfig struct {
 // rate limit, then the callback verifier. It is safe for concurrent use.
 type Guard struct {
 	allowlist *allowlist.Allowlist
-	limiter   *RateLimiter // nil without a rate limit
+	limiter   ClientLimiter // nil without a rate limit
 	verifier  *CallbackVerifier
+	logger    *slog.Logger
 }
 
 // NewGuard validates the whole of cfg and returns the guard.
@@ -34,12 +37,15 @@ func NewGuard(cfg GuardConfig) (*Guard, error) {
 	if cfg.Callback.Logger == nil {
 		cfg.Callback.Logger = cfg.Logger
 	}
-	g := new(Guard)
+	g := &Guard{limiter: cfg.Limiter, logger: cfg.Logger}
 	var err error
 	if g.allowlist, err = allowlist.New(cfg.Allowlist); err != nil {
 		return nil, err
 	}
-	if cfg.RateLimit != nil {
+	switch {
+	case cfg.RateLimit != nil && cfg.Limiter != nil:
+		return nil, errors.New("middleware: GuardConfig.RateLimit and GuardConfig.Limiter are both set")
+	case cfg.RateLimit != nil:
 		if g.limiter, err = NewRateLimiter(*cfg.RateLimit); err != nil {
 			return nil, err
 		}
@@ -55,7 +61,7 @@ func NewGuard(cfg GuardConfig) (*Guard, error) {
 func (g *Guard) Handler(next http.Handler) http.Handler {
 	h := g.verifier.Handler(next)
 	if g.limiter != nil {
-		h = g.limiter.Handler(h)
+		h = LimitHandler(g.limiter, g.logger, h)
 	}
 	return g.allowlist.Handler(h)
 }

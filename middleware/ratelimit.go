@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -89,12 +90,17 @@ func NewRateLimiter(cfg RateLimitConfig) (*RateLimiter, error) {
 func (l *RateLimiter) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if wait, ok := l.Allow(rateKey(r)); !ok {
-			w.Header().Set("Retry-After", strconv.FormatInt(retryAfterSeconds(wait), 10))
-			writeText(w, http.StatusTooManyRequests, ErrRateLimited.Error())
+			tooMany(w, wait)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// Take implements ClientLimiter. It never fails.
+func (l *RateLimiter) Take(_ context.Context, client netip.Addr) (bool, time.Duration, error) {
+	wait, ok := l.Allow(client)
+	return ok, wait, nil
 }
 
 // Allow takes a token for the client ip. If none is left it reports false
@@ -159,6 +165,12 @@ func (l *RateLimiter) moveToFront(c *client) {
 	}
 	c.prev.next, c.next.prev = c.next, c.prev
 	l.pushFront(c)
+}
+
+// tooMany answers 429 with a Retry-After of whole seconds, rounded up.
+func tooMany(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.FormatInt(retryAfterSeconds(wait), 10))
+	writeText(w, http.StatusTooManyRequests, ErrRateLimited.Error())
 }
 
 // rateKey is the client a request is counted against: the allowlist's
