@@ -23,9 +23,15 @@ func main() {
 		logger.Error("receiver: cannot start", "error", err.Error())
 		os.Exit(2)
 	}
+	logger.Info("receiver: starting", "config", cfg)
+	handler, err := receiver.NewHandler(cfg, logger)
+	if err != nil {
+		logger.Error("receiver: cannot start", "error", err.Error())
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := receiver.ListenAndServe(ctx, cfg, logger); err != nil {
+	if err := receiver.ListenAndServe(ctx, cfg.Listen, handler, logger); err != nil {
 		logger.Error("receiver: failed", "error", err.Error())
 		os.Exit(1)
 	}

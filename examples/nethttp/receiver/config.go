@@ -3,6 +3,7 @@ package receiver
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net"
 	"net/netip"
@@ -59,6 +60,32 @@ type Config struct {
 
 	// RateLimit limits each client IP.
 	RateLimit middleware.RateLimitConfig
+}
+
+// LogValue implements slog.LogValuer: everything but the API keys, of which
+// only the IDs are shown.
+func (c Config) LogValue() slog.Value {
+	ids := make([]string, len(c.Keys))
+	for i, k := range c.Keys {
+		ids[i] = k.ID
+	}
+	partnerID := ""
+	if len(c.Keys) > 0 {
+		partnerID = c.Keys[0].PartnerID
+	}
+	proxies := make([]string, len(c.TrustedProxies))
+	for i, p := range c.TrustedProxies {
+		proxies[i] = p.String()
+	}
+	return slog.GroupValue(
+		slog.String("partner_id", partnerID),
+		slog.Any("keys", ids),
+		slog.Any("trusted_proxies", proxies),
+		slog.String("forwarded_header", c.ForwardedHeader),
+		slog.String("listen", c.Listen),
+		slog.Float64("rate", float64(c.RateLimit.Rate)),
+		slog.Int("burst", c.RateLimit.Burst),
+	)
 }
 
 // ErrConfig is wrapped by every error FromEnv returns.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -30,15 +31,15 @@ const (
 	ShutdownTimeout   = 20 * time.Second // under the 30 s most orchestrators wait after SIGTERM
 )
 
-// NewHandler returns the receiver's routes: POST /smileid/callback behind
-// the Guard, and GET /healthz for your load balancer. Every other method or
-// path is answered by http.ServeMux (405, 404). Log records go to logger.
-func NewHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
+// NewGuard returns the Guard for cfg: Smile ID's callback addresses of the
+// environments cfg has keys for, cfg's proxies and rate limit, and a
+// keyring of cfg's keys. Its log records go to logger.
+func NewGuard(cfg Config, logger *slog.Logger) (*middleware.Guard, error) {
 	keyring, err := signer.NewKeyring(cfg.Keys...)
 	if err != nil {
 		return nil, err
 	}
-	guard, err := middleware.NewGuard(middleware.GuardConfig{
+	return middleware.NewGuard(middleware.GuardConfig{
 		Allowlist: allowlist.Config{
 			Allow:          smileIDSets(cfg.Keys),
 			TrustedProxies: cfg.TrustedProxies,
@@ -48,16 +49,26 @@ func NewHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 		Callback:  middleware.CallbackConfig{Keyring: keyring},
 		Logger:    logger,
 	})
+}
+
+// NewHandler returns the receiver's routes: POST /smileid/callback behind
+// the Guard, and GET /healthz for your load balancer. Every other method or
+// path is answered by http.ServeMux (405, 404). Log records go to logger.
+func NewHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
+	guard, err := NewGuard(cfg, logger)
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST "+CallbackPath, guard.Handler(handleCallback(logger)))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
+	mux.HandleFunc("GET /healthz", Healthz)
 	return mux, nil
+}
+
+// Healthz answers a load balancer's health check.
+func Healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ok\n")
 }
 
 // smileIDSets returns Smile ID's published callback addresses for the
@@ -115,24 +126,14 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener) error {
 	return nil
 }
 
-// ListenAndServe runs the receiver that cfg describes on cfg.Listen until
-// ctx is done.
-func ListenAndServe(ctx context.Context, cfg Config, logger *slog.Logger) error {
-	handler, err := NewHandler(cfg, logger)
+// ListenAndServe serves handler on addr, with NewServer's timeouts, until
+// ctx is done, then shuts down gracefully as Serve does.
+func ListenAndServe(ctx context.Context, addr string, handler http.Handler, logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return err
-	}
-	sets := smileIDSets(cfg.Keys)
-	names := make([]string, len(sets))
-	for i, s := range sets {
-		names[i] = s.Name
-	}
-	logger.Info("receiver: listening", "addr", ln.Addr().String(), "path", CallbackPath,
-		"environments", names, "trusted_proxies", cfg.TrustedProxies, "forwarded_header", cfg.ForwardedHeader)
+	logger.Info("receiver: listening", "addr", ln.Addr().String())
 	err = Serve(ctx, NewServer(handler, logger), ln)
 	logger.Info("receiver: stopped")
 	return err

@@ -251,26 +251,30 @@ func TestServeReturnsServerErrors(t *testing.T) {
 }
 
 func TestListenAndServe(t *testing.T) {
-	t.Run("bad configuration", func(t *testing.T) {
-		cfg := testConfig()
-		cfg.Keys = nil
-		assert.Error(t, ListenAndServe(context.Background(), cfg, discardLogger()))
-	})
 	t.Run("address in use", func(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		require.NoError(t, err)
 		defer ln.Close()
-		cfg := testConfig()
-		cfg.Listen = ln.Addr().String()
-		assert.Error(t, ListenAndServe(context.Background(), cfg, discardLogger()))
+		assert.Error(t, ListenAndServe(context.Background(), ln.Addr().String(), http.NotFoundHandler(), discardLogger()))
 	})
 	t.Run("stops when the context is done", func(t *testing.T) {
 		logs := &logBuffer{}
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		assert.NoError(t, ListenAndServe(ctx, testConfig(), slog.New(slog.NewJSONHandler(logs, nil))))
-		assert.Contains(t, logs.String(), `"msg":"receiver: listening"`)
-		assert.Contains(t, logs.String(), `"environments":["production"]`)
-		assert.NotContains(t, logs.String(), testProductionKey)
+		assert.NoError(t, ListenAndServe(ctx, "127.0.0.1:0", http.NotFoundHandler(), slog.New(slog.NewJSONHandler(logs, nil))))
+		assert.Contains(t, logs.String(), `"msg":"receiver: listening","addr":"127.0.0.1:`)
+		assert.Contains(t, logs.String(), `"msg":"receiver: stopped"`)
 	})
+}
+
+func TestConfigLogsNoKey(t *testing.T) {
+	cfg, err := FromEnv(env(with(minimal, EnvSandboxAPIKey, testSandboxKey, EnvTrustedProxies, "10.0.0.0/8")))
+	require.NoError(t, err)
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("starting", "config", cfg)
+	assert.Contains(t, logs.String(),
+		`"config":{"partner_id":"085","keys":["production","sandbox"],"trusted_proxies":["10.0.0.0/8"],`+
+			`"forwarded_header":"X-Forwarded-For","listen":":8080","rate":20,"burst":40}`)
+	assert.NotContains(t, logs.String(), testProductionKey)
+	assert.NotContains(t, logs.String(), testSandboxKey)
 }
