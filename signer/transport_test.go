@@ -416,3 +416,51 @@ func TestTransportFollowsChangedFields(t *testing.T) {
 	tr.Key.APIKey = ""
 	assert.ErrorIs(t, send("https://example.com/"), ErrInvalidKey, "a broken key is noticed")
 }
+
+func TestTransportSetsV2Headers(t *testing.T) {
+	const ts = "2026-11-21T10:00:00.000Z"
+	sig := Sign(transportKey.APIKey, transportKey.PartnerID, ts)
+	tests := []struct {
+		name   string
+		tr     Transport
+		header http.Header
+		want   http.Header
+	}{
+		{"defaults", Transport{}, http.Header{"Accept": {"application/json"}}, http.Header{
+			"Accept": {"application/json"}, "Smileid-Partner-Id": {"085"}, "Smileid-Request-Signature": {sig},
+			"Smileid-Timestamp": {ts}, "Smileid-Source-Sdk": {"smileguard-go"}, "Smileid-Source-Sdk-Version": {moduleVersion()}}},
+		{"caller's SDK name and version", Transport{SourceSDK: "acme-kyc", SourceSDKVersion: "3.1.4"}, http.Header{}, http.Header{
+			"Smileid-Partner-Id": {"085"}, "Smileid-Request-Signature": {sig},
+			"Smileid-Timestamp": {ts}, "Smileid-Source-Sdk": {"acme-kyc"}, "Smileid-Source-Sdk-Version": {"3.1.4"}}},
+		{"caller's copies replaced, however spelled", Transport{}, http.Header{
+			"Smileid-Request-Signature": {"forged", "twice"}, "SmileID-Timestamp": {"old"}, "smileid-partner-id": {"1"},
+			"Smileid-Other": {"kept"}}, http.Header{
+			"Smileid-Other": {"kept"}, "Smileid-Partner-Id": {"085"}, "Smileid-Request-Signature": {sig},
+			"Smileid-Timestamp": {ts}, "Smileid-Source-Sdk": {"smileguard-go"}, "Smileid-Source-Sdk-Version": {moduleVersion()}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stub := &stubTransport{}
+			tr := tt.tr
+			tr.Base, tr.Key, tr.Now = stub, transportKey, tickingClock()
+			req, _ := newRequest(t, http.MethodGet, "https://testapi.smileidentity.com/v2/jobs/1", "")
+			req.Header = tt.header
+			resp, err := tr.RoundTrip(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, tt.want, stub.Sent()[0].Header)
+		})
+	}
+
+	t.Run("a request without a header map", func(t *testing.T) {
+		stub := &stubTransport{}
+		tr := &Transport{Base: stub, Key: transportKey}
+		req, _ := newRequest(t, http.MethodGet, "https://testapi.smileidentity.com/v2/jobs/1", "")
+		req.Header = nil
+		resp, err := tr.RoundTrip(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Len(t, stub.Sent()[0].Header, len(smileIDHeaders))
+		assert.Nil(t, req.Header)
+	})
+}
