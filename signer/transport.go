@@ -24,23 +24,29 @@ import (
 //
 // Paths under /v1/ carry the signature in their JSON object body:
 // "signature" and "timestamp" are set, replacing any present; "partner_id"
-// is added unless "partner_id" or "smile_client_id" is present;
+// is added unless "partner_id" or "smile_client_id" is present (a present
+// one is kept as is: the signature is always Key.PartnerID's);
 // "source_sdk" and "source_sdk_version" are added when absent. Every other
-// member keeps its bytes and its place. A /v1/ request whose body is not a
-// JSON object (a GET without a body, for one) is an error. Every other path
-// gets the five smileid-* headers and its body is neither read nor changed.
+// member keeps its bytes and its place. Content-Length and GetBody follow
+// the new body, and Content-Type is set to application/json if the caller
+// set none. A /v1/ body that is not a JSON object (a GET without a body,
+// for one) is an error wrapping ErrNotJSONObject, and one over
+// MaxSignedBodyBytes an error wrapping ErrBodyTooLarge. Every other path
+// gets the five smileid-* headers, replacing any the caller set, and its
+// body is neither read nor changed.
 //
 // Each call of RoundTrip signs with a fresh timestamp, so a retry or a
-// redirect to the same host is signed anew. The request passed in is never
-// modified; the one sent is a clone.
+// redirect to the same host (which http.Client sends through RoundTrip
+// again) is signed anew, and a redirect to another host is not signed.
+// The request passed in is never modified; the one sent is a clone.
 //
 // The zero value is not usable: Key must be set. Transport checks its
 // fields on first use, not at construction, and fails closed: with an
 // invalid Key, Hosts entry, SourceSDK or SourceSDKVersion every request,
 // signed or not, returns an error wrapping ErrInvalidTransport and nothing
 // is sent. Set the fields before first use and do not change them while
-// requests are in flight. A Transport is safe for concurrent use by
-// multiple goroutines.
+// requests are in flight; a change made between requests applies from the
+// next one. A Transport is safe for concurrent use by multiple goroutines.
 type Transport struct {
 	// Base sends the requests. Nil means http.DefaultTransport.
 	Base http.RoundTripper
