@@ -131,7 +131,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// that a request that cannot be sent does not spend a token; the
 	// timestamp is taken after, so that waiting does not age it.
 	var body []byte
-	var plan bodyPlan
+	var plan *bodyPlan
 	v1 := isV1(req.URL.Path)
 	if v1 {
 		var err error
@@ -151,18 +151,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 
-	timestamp := FormatTimestamp(t.now())
-	signature := s.sign(timestamp)
+	timestamp, signature := s.stamp(t.now())
 	out := req.Clone(req.Context())
 	if out.Header == nil {
 		out.Header = make(http.Header, len(smileIDHeaders))
 	}
 	if v1 {
-		signed, err := plan.sign(body, s, timestamp, signature)
-		if err != nil {
-			return nil, err
-		}
-		setBody(out, signed)
+		setBody(out, plan.sign(body, s, timestamp, signature))
 	} else {
 		s.setHeaders(out.Header, timestamp, signature)
 	}

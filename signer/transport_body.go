@@ -2,6 +2,7 @@ package signer
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -79,19 +80,49 @@ func readBounded(r io.Reader, sizeHint, limit int64) ([]byte, error) {
 	}
 }
 
-// bodyPlan records which optional members a /v1/ body already has.
+// bodyPlan is a /v1/ body taken apart: its top-level members, each with
+// what signing does to it, and which of the stamped members it has.
 type bodyPlan struct {
-	hasPartner, hasSourceSDK, hasSourceSDKVersion bool
+	members []plannedMember
+
+	hasPartner, hasSignature, hasTimestamp, hasSourceSDK, hasSourceSDKVersion bool
 }
 
+type plannedMember struct {
+	jsonobj.Member
+	action memberAction
+}
+
+type memberAction uint8
+
+const (
+	keepMember         memberAction = iota // copied byte for byte
+	setSignatureMember                     // the first "signature": takes the new value where it stands
+	setTimestampMember                     // the first "timestamp": likewise
+	dropMember                             // a repeated "signature" or "timestamp"
+)
+
 // planBody checks that body is one JSON object, as encoding/json judges
-// it, and notes the members that are only added when absent. Member names
-// are compared decoded, so "partner\u005fid" is partner_id.
-func planBody(body []byte) (bodyPlan, error) {
-	var p bodyPlan
+// it, and plans its signing in the same pass. Member names are compared
+// decoded, so "partner\u005fid" is partner_id and "sig\u006eature" is
+// signature.
+func planBody(body []byte) (*bodyPlan, error) {
+	p := &bodyPlan{members: make([]plannedMember, 0, 16)}
 	err := jsonobj.Scan(body, func(m jsonobj.Member) error {
-		key := m.Key(body)
-		switch {
+		action := keepMember
+		switch key := m.Key(body); {
+		case jsonobj.KeyEquals(key, "signature"):
+			action = setSignatureMember
+			if p.hasSignature {
+				action = dropMember
+			}
+			p.hasSignature = true
+		case jsonobj.KeyEquals(key, "timestamp"):
+			action = setTimestampMember
+			if p.hasTimestamp {
+				action = dropMember
+			}
+			p.hasTimestamp = true
 		case jsonobj.KeyEquals(key, "partner_id"), jsonobj.KeyEquals(key, "smile_client_id"):
 			p.hasPartner = true
 		case jsonobj.KeyEquals(key, "source_sdk"):
@@ -99,38 +130,84 @@ func planBody(body []byte) (bodyPlan, error) {
 		case jsonobj.KeyEquals(key, "source_sdk_version"):
 			p.hasSourceSDKVersion = true
 		}
+		p.members = append(p.members, plannedMember{m, action})
 		return nil
 	})
 	if err != nil {
-		return p, ErrNotJSONObject
+		return nil, ErrNotJSONObject
 	}
 	return p, nil
 }
 
-// sign returns body with the signature members set. "signature" and
-// "timestamp" replace any present (the first keeps its place, repeats are
-// dropped, so the receiver cannot pick a stale one); the others are added
-// only when absent. Every other member keeps its bytes and its place.
-func (p bodyPlan) sign(body []byte, s *transportState, timestamp, signature string) ([]byte, error) {
-	var fields [5]jsonobj.Field
-	n := 0
-	add := func(f jsonobj.Field) { fields[n] = f; n++ }
-	if !p.hasPartner {
-		add(s.partnerIDMember)
+// sign returns a new body: "signature" and "timestamp" replace the first
+// of their name where it stands, and repeats are dropped, so that no
+// receiver can pick a stale one; "partner_id", "source_sdk" and
+// "source_sdk_version" are appended only when absent. Every other member
+// keeps its bytes and its place; white space between members goes. This is
+// jsonobj.Set specialised to one scan, shared with the check in planBody,
+// and to no allocation but the result.
+func (p *bodyPlan) sign(body []byte, s *transportState, timestamp, signature string) []byte {
+	out := make([]byte, 0, len(body)+len(s.partnerIDMember)+len(s.sourceSDKMember)+
+		len(s.sourceSDKVersionMember)+len(timestamp)+len(signature)+64)
+	out = append(out, '{')
+	sep := func() {
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
 	}
-	add(jsonobj.StringField("signature", signature))
-	add(jsonobj.StringField("timestamp", timestamp))
+	for _, m := range p.members {
+		switch m.action {
+		case keepMember:
+			sep()
+			out = append(out, body[m.KeyStart:m.ValueEnd]...)
+		case setSignatureMember:
+			sep()
+			out = appendJSONString(append(out, body[m.KeyStart:m.ValueStart]...), signature)
+		case setTimestampMember:
+			sep()
+			out = appendJSONString(append(out, body[m.KeyStart:m.ValueStart]...), timestamp)
+		}
+	}
+	if !p.hasPartner {
+		sep()
+		out = append(out, s.partnerIDMember...)
+	}
+	if !p.hasSignature {
+		sep()
+		out = appendJSONString(append(out, `"signature":`...), signature)
+	}
+	if !p.hasTimestamp {
+		sep()
+		out = appendJSONString(append(out, `"timestamp":`...), timestamp)
+	}
 	if !p.hasSourceSDK {
-		add(s.sourceSDKMember)
+		sep()
+		out = append(out, s.sourceSDKMember...)
 	}
 	if !p.hasSourceSDKVersion {
-		add(s.sourceSDKVersionMember)
+		sep()
+		out = append(out, s.sourceSDKVersionMember...)
 	}
-	signed, err := jsonobj.Set(body, fields[:n]...)
-	if err != nil {
-		return nil, ErrNotJSONObject // planBody accepted body; kept for safety
+	return append(out, '}')
+}
+
+// appendJSONString appends s as a JSON string. Signatures (base64) and
+// timestamps need no escapes; anything else goes through encoding/json.
+func appendJSONString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			v, _ := json.Marshal(s) // a string always marshals
+			return append(dst, v...)
+		}
 	}
-	return signed, nil
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+// jsonMember returns the raw member "name":"value".
+func jsonMember(name, value string) []byte {
+	return appendJSONString(append(appendJSONString(nil, name), ':'), value)
 }
 
 // setBody makes body the body of out, a clone the transport owns, with a

@@ -8,8 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/smileguard/smileguard/internal/jsonobj"
+	"time"
 )
 
 // defaultSourceSDK is sent as source_sdk when Transport.SourceSDK is empty.
@@ -40,10 +39,10 @@ type transportState struct {
 	sourceSDK        string
 	sourceSDKVersion string
 
-	// The v1 body members that do not change from request to request.
-	partnerIDMember        jsonobj.Field
-	sourceSDKMember        jsonobj.Field
-	sourceSDKVersionMember jsonobj.Field
+	// The raw v1 body members that do not change from request to request.
+	partnerIDMember        []byte
+	sourceSDKMember        []byte
+	sourceSDKVersionMember []byte
 
 	macs sync.Pool // of *mac under key.APIKey: signing does not allocate one
 }
@@ -130,9 +129,9 @@ func (s *transportState) init() error {
 		return fmt.Errorf("%w: SourceSDKVersion has a character other than printable ASCII", ErrInvalidTransport)
 	}
 
-	s.partnerIDMember = jsonobj.StringField("partner_id", s.key.PartnerID)
-	s.sourceSDKMember = jsonobj.StringField("source_sdk", s.sourceSDK)
-	s.sourceSDKVersionMember = jsonobj.StringField("source_sdk_version", s.sourceSDKVersion)
+	s.partnerIDMember = jsonMember("partner_id", s.key.PartnerID)
+	s.sourceSDKMember = jsonMember("source_sdk", s.sourceSDK)
+	s.sourceSDKVersionMember = jsonMember("source_sdk_version", s.sourceSDKVersion)
 	apiKey := s.key.APIKey
 	s.macs.New = func() any { return newMAC(apiKey) }
 	return nil
@@ -150,6 +149,44 @@ func headerSafe(v string) bool {
 		}
 	}
 	return true
+}
+
+// stamp returns the timestamp for now, formatted as FormatTimestamp does,
+// and its signature.
+func (s *transportState) stamp(now time.Time) (timestamp, signature string) {
+	var buf [len(TimestampLayout)]byte
+	timestamp = string(appendTimestamp(buf[:0], now))
+	return timestamp, s.sign(timestamp)
+}
+
+// appendTimestamp appends FormatTimestamp(t) to dst without time's layout
+// interpreter, which costs as much as the HMAC and allocates. Years outside
+// 0000-9999 take FormatTimestamp's own path.
+func appendTimestamp(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(dst, TimestampLayout)
+	}
+	hour, minute, second := t.Clock()
+	dst = appendDigits(dst, year, 4)
+	dst = appendDigits(append(dst, '-'), int(month), 2)
+	dst = appendDigits(append(dst, '-'), day, 2)
+	dst = appendDigits(append(dst, 'T'), hour, 2)
+	dst = appendDigits(append(dst, ':'), minute, 2)
+	dst = appendDigits(append(dst, ':'), second, 2)
+	dst = appendDigits(append(dst, '.'), t.Nanosecond()/int(time.Millisecond), 3)
+	return append(dst, 'Z')
+}
+
+// appendDigits appends n, which is not negative, as exactly width digits.
+func appendDigits(dst []byte, n, width int) []byte {
+	var buf [4]byte
+	for i := width - 1; i >= 0; i-- {
+		buf[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return append(dst, buf[:width]...)
 }
 
 // sign returns the signature of timestamp under the state's key. It is

@@ -464,3 +464,24 @@ func TestTransportSetsV2Headers(t *testing.T) {
 		assert.Nil(t, req.Header)
 	})
 }
+
+func TestAppendTimestampMatchesFormatTimestamp(t *testing.T) {
+	times := []time.Time{
+		{},
+		transportTime,
+		time.Date(2023, 2, 13, 15, 7, 42, 214999999, time.UTC),
+		time.Date(2026, 12, 31, 23, 59, 59, 999999999, time.FixedZone("", -5*3600)),
+		time.Date(2026, 11, 21, 10, 0, 0, 1, time.FixedZone("", 13*3600+45*60)),
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999000000, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Unix(1<<40, 0),
+	}
+	for i := int64(0); i < 2000; i++ {
+		times = append(times, time.Unix(0, i*7919*int64(time.Hour)/3+i*1000003).In(time.FixedZone("", int(i%27-13)*3600)))
+	}
+	for _, at := range times {
+		assert.Equal(t, FormatTimestamp(at), string(appendTimestamp(nil, at)), "%v", at)
+	}
+}
