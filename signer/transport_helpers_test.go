@@ -275,7 +275,7 @@ func errorText(err error) string {
 	return err.Error()
 }
 
-// containsSecret reports whether any header name or value contains secret.
+// headersContain reports whether any header name or value contains secret.
 func headersContain(h http.Header, secret string) bool {
 	for name, values := range h {
 		if strings.Contains(name, secret) {
