@@ -106,7 +106,7 @@ func (s *transportState) checkResponse(body []byte) error {
 	if !ok1 || !ok2 {
 		return errResponseMembers
 	}
-	if !s.verify(ts, sig) {
+	if !s.mac.verify(ts, sig) {
 		return ErrInvalidResponseSignature
 	}
 	return nil

@@ -1,13 +1,10 @@
 package signer
 
 import (
-	"crypto/hmac"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -44,7 +41,7 @@ type transportState struct {
 	sourceSDKMember        []byte
 	sourceSDKVersionMember []byte
 
-	macs sync.Pool // of *mac under key.APIKey: signing does not allocate one
+	mac *pooledMAC // signing does not allocate an HMAC
 }
 
 // load returns the state for t's current fields, deriving it again if they
@@ -132,8 +129,7 @@ func (s *transportState) init() error {
 	s.partnerIDMember = jsonMember("partner_id", s.key.PartnerID)
 	s.sourceSDKMember = jsonMember("source_sdk", s.sourceSDK)
 	s.sourceSDKVersionMember = jsonMember("source_sdk_version", s.sourceSDKVersion)
-	apiKey := s.key.APIKey
-	s.macs.New = func() any { return newMAC(apiKey) }
+	s.mac = newPooledMAC(s.key)
 	return nil
 }
 
@@ -156,7 +152,7 @@ func headerSafe(v string) bool {
 func (s *transportState) stamp(now time.Time) (timestamp, signature string) {
 	var buf [len(TimestampLayout)]byte
 	timestamp = string(appendTimestamp(buf[:0], now))
-	return timestamp, s.sign(timestamp)
+	return timestamp, s.mac.sign(timestamp)
 }
 
 // appendTimestamp appends FormatTimestamp(t) to dst without time's layout
@@ -187,28 +183,6 @@ func appendDigits(dst []byte, n, width int) []byte {
 		n /= 10
 	}
 	return append(dst, buf[:width]...)
-}
-
-// sign returns the signature of timestamp under the state's key. It is
-// Sign with a pooled HMAC state.
-func (s *transportState) sign(timestamp string) string {
-	m := s.macs.Get().(*mac)
-	var buf [signatureLen]byte
-	base64.StdEncoding.Encode(buf[:], m.sum(s.key.PartnerID, timestamp))
-	s.macs.Put(m)
-	return string(buf[:])
-}
-
-// verify is Verify with a pooled HMAC state.
-func (s *transportState) verify(timestamp, signature string) bool {
-	want, ok := decodeSignature(signature)
-	if !ok {
-		return false
-	}
-	m := s.macs.Get().(*mac)
-	ok = hmac.Equal(m.sum(s.key.PartnerID, timestamp), want[:])
-	s.macs.Put(m)
-	return ok
 }
 
 // setHeaders sets the five smileid-* headers in h, a clone the request

@@ -50,7 +50,9 @@ func TestTransportFollowsChangedFields(t *testing.T) {
 	assert.ErrorIs(t, send("https://example.com/"), ErrInvalidKey, "a broken key is noticed")
 }
 
-func TestAppendTimestampMatchesFormatTimestamp(t *testing.T) {
+// TestAppendTimestampMatchesTheLayout holds the hand-written formatter (used
+// by FormatTimestamp and the Transport) to time's own layout interpreter.
+func TestAppendTimestampMatchesTheLayout(t *testing.T) {
 	times := []time.Time{
 		{},
 		transportTime,
@@ -67,6 +69,7 @@ func TestAppendTimestampMatchesFormatTimestamp(t *testing.T) {
 		times = append(times, time.Unix(0, i*7919*int64(time.Hour)/3+i*1000003).In(time.FixedZone("", int(i%27-13)*3600)))
 	}
 	for _, at := range times {
-		assert.Equal(t, FormatTimestamp(at), string(appendTimestamp(nil, at)), "%v", at)
+		assert.Equal(t, at.UTC().Format(TimestampLayout), string(appendTimestamp(nil, at)), "%v", at)
+		assert.Equal(t, at.UTC().Format(TimestampLayout), FormatTimestamp(at), "%v", at)
 	}
 }
