@@ -45,8 +45,8 @@ type demo struct {
 	servers             []*http.Server
 
 	mu         sync.Mutex
-	signatures []string // every signature made, to look for in the log
-	signed     int64    // signatures made, to give each its own millisecond
+	signatures []string       // every signature made, to look for in the log
+	timestamps map[int64]bool // the milliseconds signed at, each used once
 }
 
 // start builds the demo's keys, guard and servers on layout.
@@ -56,6 +56,7 @@ func start(layout loopback) (*demo, error) {
 		sandbox:    signer.Key{ID: "sandbox-demo", PartnerID: partnerID, APIKey: rand.Text(), Environment: signer.Sandbox},
 		layout:     layout,
 		client:     &http.Client{Timeout: 5 * time.Second},
+		timestamps: map[int64]bool{},
 	}
 	keyring, err := signer.NewKeyring(d.production, d.sandbox)
 	if err != nil {
@@ -124,16 +125,19 @@ func (d *demo) close() {
 	d.client.CloseIdleConnections()
 }
 
-// sign returns body signed with key at now+offset. Each call signs at its
-// own millisecond: the signature covers only the timestamp and the partner
-// id, so two bodies signed in the same millisecond would share a
-// (signature, timestamp) pair, and the guard would take the second for a
-// replay of the first.
+// sign returns body signed with key at now+offset, or a millisecond or so
+// later: each call signs at its own millisecond. The signature covers only
+// the timestamp and the partner id, so two bodies signed in the same
+// millisecond would share a (signature, timestamp) pair, and the guard
+// would take the second for a replay of the first.
 func (d *demo) sign(key signer.Key, body string, offset time.Duration) []byte {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.signed++
-	at := time.Now().Add(offset - time.Duration(d.signed)*time.Millisecond)
+	at := time.Now().Add(offset).Truncate(time.Millisecond)
+	for d.timestamps[at.UnixMilli()] {
+		at = at.Add(time.Millisecond)
+	}
+	d.timestamps[at.UnixMilli()] = true
 	out, err := signertest.SignCallback(key, []byte(body), at)
 	if err != nil {
 		panic(err) // the demo's bodies are JSON objects

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,16 +53,25 @@ func NewGuard(t testing.TB) *middleware.Guard {
 	return guard
 }
 
-// signed counts Sign's calls.
-var signed atomic.Int64
+// lastSigned is the latest timestamp Sign used.
+var (
+	mu         sync.Mutex
+	lastSigned time.Time
+)
 
-// Sign returns body signed with key a few milliseconds ago, each call at
-// another millisecond: the signature covers only the timestamp and the
-// partner id, so two bodies signed in the same millisecond share their
-// (signature, timestamp) pair, and the guard takes the second for a replay.
+// Sign returns body signed with key now, each call at another millisecond:
+// the signature covers only the timestamp and the partner id, so two bodies
+// signed in the same millisecond share their (signature, timestamp) pair,
+// and the guard takes the second for a replay.
 func Sign(t testing.TB, key signer.Key, body string) []byte {
 	t.Helper()
-	at := time.Now().Add(-time.Duration(signed.Add(1)) * time.Millisecond)
+	mu.Lock()
+	at := time.Now().Truncate(time.Millisecond)
+	if !at.After(lastSigned) {
+		at = lastSigned.Add(time.Millisecond)
+	}
+	lastSigned = at
+	mu.Unlock()
 	out, err := signertest.SignCallback(key, []byte(body), at)
 	if err != nil {
 		t.Fatal(err)

@@ -18,9 +18,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/smileguard/smileguard/examples/internal/callbacktest"
 	"github.com/smileguard/smileguard/middleware"
 	"github.com/smileguard/smileguard/signer"
-	"github.com/smileguard/smileguard/signer/signertest"
 )
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -90,11 +90,9 @@ func post(t *testing.T, base, client string, body []byte) (int, string) {
 	return resp.StatusCode, string(text)
 }
 
+// signed signs body with key, each call at its own millisecond.
 func signed(t *testing.T, key signer.Key, body string) []byte {
-	t.Helper()
-	out, err := signertest.SignCallback(key, []byte(body), time.Now())
-	require.NoError(t, err)
-	return out
+	return callbacktest.Sign(t, key, body)
 }
 
 const smileIDProductionIP = "52.213.46.74"
