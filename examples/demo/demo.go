@@ -37,6 +37,7 @@ type demo struct {
 	production, sandbox signer.Key // made up for this run, never printed
 	layout              loopback
 	receiverAddr        string
+	proxyAddr           string
 	proxyURL            string // Smile ID and proxied attackers post here
 	directURL           string // attackers who skip the proxy post here
 	client              *http.Client
@@ -55,7 +56,7 @@ func start(layout loopback) (*demo, error) {
 		production: signer.Key{ID: "production-demo", PartnerID: partnerID, APIKey: rand.Text(), Environment: signer.Production},
 		sandbox:    signer.Key{ID: "sandbox-demo", PartnerID: partnerID, APIKey: rand.Text(), Environment: signer.Sandbox},
 		layout:     layout,
-		client:     &http.Client{Timeout: 5 * time.Second},
+		client:     &http.Client{Transport: &http.Transport{}, Timeout: 5 * time.Second},
 		timestamps: map[int64]bool{},
 	}
 	keyring, err := signer.NewKeyring(d.production, d.sandbox)
@@ -104,7 +105,8 @@ func start(layout loopback) (*demo, error) {
 		d.close()
 		return nil, err
 	}
-	d.proxyURL = "http://" + proxy.String() + callbackPath
+	d.proxyAddr = proxy.String()
+	d.proxyURL = "http://" + d.proxyAddr + callbackPath
 	return d, nil
 }
 
@@ -207,8 +209,11 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
-// describe says in one line how the demo is laid out.
+// describe says how the demo is laid out.
 func (d *demo) describe() string {
-	return fmt.Sprintf("receiver %s (the Guard, trusting the proxy at %s), proxy %s, attackers from %s",
-		d.receiverAddr, d.layout.proxyFrom, d.proxyURL[len("http://"):len(d.proxyURL)-len(callbackPath)], d.layout.attackers)
+	return fmt.Sprintf(""+
+		"  receiver   %-22s middleware.Guard: Smile ID's addresses, rate limit, signature, freshness, replay\n"+
+		"  proxy      %-22s your load balancer: connects from %s, writes X-Forwarded-For\n"+
+		"  attackers  %-22s connect to the receiver directly, from %s",
+		d.receiverAddr, d.proxyAddr, d.layout.proxyFrom, "", d.layout.attackers)
 }

@@ -38,7 +38,7 @@ func TestDemoWithAttackersOverIPv6(t *testing.T) {
 	ok, err := runOn(context.Background(), &out, ipv6Attackers)
 	require.NoError(t, err)
 	assert.True(t, ok, "the layout macOS gets works as well:\n%s", out.String())
-	assert.Contains(t, out.String(), "attackers from ::1")
+	assert.Contains(t, out.String(), "directly, from ::1")
 }
 
 func TestDemoPrintsNoKey(t *testing.T) {

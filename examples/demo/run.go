@@ -46,7 +46,7 @@ func runOn(ctx context.Context, out io.Writer, layout loopback) (bool, error) {
 // play plays every scenario, prints the table and reports whether every
 // row behaved as expected.
 func (d *demo) play(ctx context.Context, out io.Writer, began time.Time) bool {
-	fmt.Fprintf(out, "smileguard demo: Smile ID and attackers post callbacks to a guarded receiver.\n%s\n\n", d.describe())
+	fmt.Fprintf(out, "smileguard demo: Smile ID and attackers post callbacks to a guarded receiver.\n\n%s\n\n", d.describe())
 	var results []result
 	for _, sc := range scenarios(d) {
 		before := d.handled.Load()
@@ -60,7 +60,7 @@ func (d *demo) play(ctx context.Context, out io.Writer, began time.Time) bool {
 // behaved as expected.
 func report(out io.Writer, results []result, d *demo, leaks []string, took time.Duration) bool {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCENARIO\tEXPECTED\tACTUAL\tREACHED HANDLER\t")
+	fmt.Fprintln(tw, "SCENARIO\tEXPECTED\tACTUAL\tREACHED HANDLER\tRESULT")
 	good := 0
 	for _, r := range results {
 		actual, verdict := fmt.Sprint(r.status), "ok"

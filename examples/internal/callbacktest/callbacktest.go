@@ -53,9 +53,9 @@ func NewGuard(t testing.TB) *middleware.Guard {
 	return guard
 }
 
-// lastSigned is the latest timestamp Sign used.
+// lastSigned is the latest timestamp Sign used, guarded by signMu.
 var (
-	mu         sync.Mutex
+	signMu     sync.Mutex
 	lastSigned time.Time
 )
 
@@ -65,13 +65,13 @@ var (
 // and the guard takes the second for a replay.
 func Sign(t testing.TB, key signer.Key, body string) []byte {
 	t.Helper()
-	mu.Lock()
+	signMu.Lock()
 	at := time.Now().Truncate(time.Millisecond)
 	if !at.After(lastSigned) {
 		at = lastSigned.Add(time.Millisecond)
 	}
 	lastSigned = at
-	mu.Unlock()
+	signMu.Unlock()
 	out, err := signertest.SignCallback(key, []byte(body), at)
 	if err != nil {
 		t.Fatal(err)
