@@ -166,7 +166,7 @@ func (a *CallbackAuth) Check(r *http.Request) error {
 	if basic {
 		var decoded [MaxAuthorizationBytes * 3 / 4]byte
 		n, err := basicEncoding.Decode(decoded[:], raw)
-		if err != nil {
+		if err != nil || !visibleASCII(credentials) { // the decoder skips CR and LF
 			return errBasicNotBase64
 		}
 		// The user-id ends at the first colon; the password may hold

@@ -91,6 +91,7 @@ func TestCallbackAuthCheck(t *testing.T) {
 		{"base64 without its padding", []string{"Basic " + base64.RawStdEncoding.EncodeToString([]byte(basicUser+":"+basicPassword+"x"))}, ErrMalformedAuthorization, errBasicNotBase64},
 		{"URL-safe base64", []string{"Basic " + base64.URLEncoding.EncodeToString([]byte("a:\xfb\xff"))}, ErrMalformedAuthorization, errBasicNotBase64},
 		{"non-canonical base64", []string{"Basic YTpiZ=="}, ErrMalformedAuthorization, errBasicNotBase64},
+		{"line break inside Basic credentials", []string{good[:10] + "\r\n" + good[10:]}, ErrMalformedAuthorization, errBasicNotBase64},
 		{"space inside Basic credentials", []string{good + " x"}, ErrMalformedAuthorization, errBasicNotBase64},
 		{"no colon", []string{basic(basicUser + oldPassword)}, ErrMalformedAuthorization, errBasicNoColon},
 		{"decodes to nothing", []string{"Basic ===="}, ErrMalformedAuthorization, errBasicNotBase64},
