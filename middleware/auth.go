@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -74,7 +75,7 @@ type CallbackAuth struct {
 // credential.
 func NewCallbackAuth(cfg AuthConfig) (*CallbackAuth, error) {
 	if len(cfg.Basic) == 0 && len(cfg.Bearer) == 0 {
-		return nil, fmt.Errorf("middleware: AuthConfig has no Basic credential and no Bearer token")
+		return nil, errors.New("middleware: AuthConfig has no Basic credential and no Bearer token")
 	}
 	realm := cfg.Realm
 	if realm == "" {
