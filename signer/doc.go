@@ -21,7 +21,8 @@
 // Smile ID asks for API keys to be rotated every 90 days or sooner, one key
 // per integration (mobile apart from server-to-server), sandbox and
 // production never mixed. Key.CreatedAt and Keyring.Review report keys due
-// for rotation or about to expire; LoadKeysFile and LoadKeysEnv read keys
+// for rotation or about to expire (a Transport with a Logger logs its own
+// Key once); LoadKeysFile and LoadKeysEnv read keys
 // from a file only their owner can read or from environment variables, and
 // CheckKeys refuses one secret under two IDs or a value that names the
 // other environment.

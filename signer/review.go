@@ -116,7 +116,8 @@ func (k Key) Review(now time.Time, policy KeyPolicy) (w KeyWarning, ok bool) {
 // Review returns one warning for each key that needs attention at now
 // under policy (see Key.Review), in the keyring's order. Call it at
 // start-up (the middleware's Guard and CallbackVerifier do, and log each
-// warning) and, in a long-running process, now and then.
+// warning; a Transport with a Logger reviews its Key on first use) and, in
+// a long-running process, now and then.
 func (k *Keyring) Review(now time.Time, policy KeyPolicy) []KeyWarning {
 	var warnings []KeyWarning
 	for _, key := range k.Keys() {
