@@ -34,8 +34,9 @@ var (
 	// the other environment than its Key's. It wraps ErrInvalidKey.
 	ErrEnvironmentMismatch = wrapped{"signer: API key labelled with the wrong environment", ErrInvalidKey}
 
-	// ErrKeySource means LoadKeysFile or LoadKeysEnv could not read keys:
-	// a missing or malformed file or variable. The error names the file
+	// ErrKeySource means LoadKeysFile or LoadKeysEnv could not load keys:
+	// a missing or malformed file or variable, or a key CheckKeys refuses
+	// (the error then wraps ErrInvalidKey too). The error names the file
 	// or variable and the field at fault, never a value.
 	ErrKeySource = errors.New("signer: cannot load keys")
 

@@ -31,8 +31,9 @@ const DefaultKeyEnvPrefix = "SMILEID"
 // tests. Two IDs that give the same variable names ("prod-1" and "prod_1")
 // are refused.
 //
-// The keys are then checked with CheckKeys. Errors wrap ErrKeySource or
-// ErrInvalidKey and name the variable or key at fault, never a value.
+// The keys are then checked with CheckKeys. Every error wraps
+// ErrKeySource, and ErrInvalidKey (or a narrower sentinel) too when a key
+// is at fault; it names the variable or key, never a value.
 func LoadKeysEnv(prefix string, lookup func(name string) (string, bool)) ([]Key, error) {
 	if prefix == "" {
 		prefix = DefaultKeyEnvPrefix

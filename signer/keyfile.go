@@ -49,9 +49,10 @@ type keyFileEntry struct {
 // ErrUnsafeKeyFile, as ssh refuses a private key; chmod 600 it. On Windows,
 // whose access lists Go's file mode does not show, the mode is not checked.
 //
-// The keys are then checked with CheckKeys. Errors name the file, the key
-// and the field at fault and wrap ErrKeySource or ErrInvalidKey; they never
-// contain a value from the file.
+// The keys are then checked with CheckKeys. Every error wraps
+// ErrKeySource, and ErrInvalidKey (or a narrower sentinel) too when a key
+// is at fault; it names the file, the key and the field, never a value
+// from the file.
 func LoadKeysFile(path string) ([]Key, error) {
 	f, err := os.Open(path)
 	if err != nil {
