@@ -1,11 +1,8 @@
 package signer
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"fmt"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -28,8 +25,8 @@ type keySet struct {
 
 // keyEntry is a key with a pool of its precomputed HMAC states.
 type keyEntry struct {
-	key  Key
-	macs sync.Pool // of *mac
+	key Key
+	mac *pooledMAC
 }
 
 // NewKeyring returns a keyring holding keys. It refuses (with an error
@@ -78,9 +75,7 @@ func newKeySet(keys []Key) (*keySet, error) {
 }
 
 func newKeyEntry(key Key) *keyEntry {
-	e := &keyEntry{key: key}
-	e.macs.New = func() any { return newMAC(key.APIKey) }
-	return e
+	return &keyEntry{key: key, mac: newPooledMAC(key)}
 }
 
 // Keys returns a copy of the keys the keyring holds, with their IDs as
@@ -124,7 +119,7 @@ func (k *Keyring) VerifyAt(now time.Time, timestamp, signature string, envs ...E
 			continue
 		}
 		tried = true
-		if e.matches(timestamp, want) {
+		if e.mac.matches(timestamp, want) {
 			return e.key, nil
 		}
 	}
@@ -132,13 +127,6 @@ func (k *Keyring) VerifyAt(now time.Time, timestamp, signature string, envs ...E
 		return Key{}, ErrNoUsableKey
 	}
 	return Key{}, ErrInvalidSignature
-}
-
-func (e *keyEntry) matches(timestamp string, want [sha256.Size]byte) bool {
-	m := e.macs.Get().(*mac)
-	ok := hmac.Equal(m.sum(e.key.PartnerID, timestamp), want[:])
-	e.macs.Put(m)
-	return ok
 }
 
 func envAllowed(env Environment, envs []Environment) bool {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"hash"
+	"sync"
 )
 
 // requestSuffix ends every signed message.
@@ -83,4 +84,41 @@ func decodeSignature(signature string) (mac [sha256.Size]byte, ok bool) {
 	}
 	copy(mac[:], dst[:n])
 	return mac, true
+}
+
+// pooledMAC signs and verifies for one key with pooled HMAC state, so that
+// neither allocates. The Keyring and the Transport both use it.
+type pooledMAC struct {
+	partnerID string
+	pool      sync.Pool // of *mac
+}
+
+func newPooledMAC(k Key) *pooledMAC {
+	p := &pooledMAC{partnerID: k.PartnerID}
+	apiKey := k.APIKey
+	p.pool.New = func() any { return newMAC(apiKey) }
+	return p
+}
+
+// matches reports, in constant time, whether want is the MAC of timestamp.
+func (p *pooledMAC) matches(timestamp string, want [sha256.Size]byte) bool {
+	m := p.pool.Get().(*mac)
+	ok := hmac.Equal(m.sum(p.partnerID, timestamp), want[:])
+	p.pool.Put(m)
+	return ok
+}
+
+// verify is Verify for the pooled key.
+func (p *pooledMAC) verify(timestamp, signature string) bool {
+	want, ok := decodeSignature(signature)
+	return ok && p.matches(timestamp, want)
+}
+
+// sign is Sign for the pooled key.
+func (p *pooledMAC) sign(timestamp string) string {
+	m := p.pool.Get().(*mac)
+	var buf [signatureLen]byte
+	base64.StdEncoding.Encode(buf[:], m.sum(p.partnerID, timestamp))
+	p.pool.Put(m)
+	return string(buf[:])
 }

@@ -15,7 +15,7 @@ const MaxTimestampLen = 64
 // Smile ID.
 func FormatTimestamp(t time.Time) string {
 	var buf [len(TimestampLayout)]byte
-	return string(t.UTC().AppendFormat(buf[:0], TimestampLayout))
+	return string(appendTimestamp(buf[:0], t))
 }
 
 // timestampError is a fixed reason why a timestamp was refused. It matches

@@ -168,3 +168,20 @@ func TestSet(t *testing.T) {
 	_, err = Set([]byte(`{`), StringField("a", "b"))
 	require.ErrorIs(t, err, ErrSyntax)
 }
+
+func TestHasSpecial(t *testing.T) {
+	// Every byte value in every position, against the byte table.
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			b := []byte("abcdefgh")
+			b[pos] = byte(c)
+			v := uint64(0)
+			for i := 7; i >= 0; i-- {
+				v = v<<8 | uint64(b[i])
+			}
+			assert.Equal(t, !plain[c], hasSpecial(v), "byte %#x at %d", c, pos)
+		}
+	}
+	assert.False(t, hasSpecial(0x8080808080808080))
+	assert.False(t, hasSpecial(0xffffffffffffffff))
+}

@@ -1,0 +1,210 @@
+package signer
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestIsV1(t *testing.T) {
+	for path, want := range map[string]bool{
+		"/v1": true, "/v1/": true, "/v1/job_status": true, "/v1/upload": true,
+		"": false, "/": false, "/v10/x": false, "/v1x": false, "/V1/x": false, "/v2/v1/x": false, "v1/x": false,
+	} {
+		assert.Equal(t, want, isV1(path), path)
+	}
+}
+
+func TestTransportSignsV1Bodies(t *testing.T) {
+	const ts = "2026-11-21T10:00:00.000Z"
+	sig := Sign(transportKey.APIKey, transportKey.PartnerID, ts)
+	stamp := `"signature":"` + sig + `","timestamp":"` + ts + `"`
+	sdk := `"source_sdk":"smileguard-go","source_sdk_version":"` + moduleVersion() + `"`
+	tests := []struct {
+		name, in, want string
+	}{
+		{"empty object gets every member",
+			`{}`,
+			`{"partner_id":"085",` + stamp + `,` + sdk + `}`},
+		{"other members keep their bytes and order",
+			`{"z":1, "a" : [1, 2.50, {"x":null}],"m":"\u00e9\/"}`,
+			`{"z":1,"a" : [1, 2.50, {"x":null}],"m":"\u00e9\/","partner_id":"085",` + stamp + `,` + sdk + `}`},
+		{"signature and timestamp are replaced where they stand",
+			`{"timestamp":"1999-01-01T00:00:00.000Z","job_id":"1","signature":"stale"}`,
+			`{"timestamp":"` + ts + `","job_id":"1","signature":"` + sig + `","partner_id":"085",` + sdk + `}`},
+		{"repeated and escaped signatures leave one",
+			`{"signature":"a","sig\u006eature":"b","x":1,"signature":"c"}`,
+			`{"signature":"` + sig + `","x":1,"partner_id":"085","timestamp":"` + ts + `",` + sdk + `}`},
+		{"nested signature is not touched",
+			`{"result":{"signature":"inner","timestamp":1}}`,
+			`{"result":{"signature":"inner","timestamp":1},"partner_id":"085",` + stamp + `,` + sdk + `}`},
+		{"partner_id present is kept",
+			`{"partner_id":"085","job_id":"1"}`,
+			`{"partner_id":"085","job_id":"1",` + stamp + `,` + sdk + `}`},
+		{"escaped partner_id counts as present",
+			`{"partner\u005fid":"085"}`,
+			`{"partner\u005fid":"085",` + stamp + `,` + sdk + `}`},
+		{"smile_client_id stands in for partner_id (/v1/upload)",
+			`{"smile_client_id":"085","file_name":"a.zip"}`,
+			`{"smile_client_id":"085","file_name":"a.zip",` + stamp + `,` + sdk + `}`},
+		{"caller's source_sdk is kept",
+			`{"source_sdk":"rest_api","source_sdk_version":"2.0.0"}`,
+			`{"source_sdk":"rest_api","source_sdk_version":"2.0.0","partner_id":"085",` + stamp + `}`},
+		{"surrounding white space goes",
+			" \n{\"a\":1}\r\n\t",
+			`{"a":1,"partner_id":"085",` + stamp + `,` + sdk + `}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stub := &stubTransport{}
+			tr := &Transport{Base: stub, Key: transportKey, Now: tickingClock()}
+			req, body := newRequest(t, http.MethodPost, "https://testapi.smileidentity.com/v1/id_verification", tt.in)
+			resp, err := tr.RoundTrip(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.True(t, body.closed.Load(), "the caller's body is closed once read")
+			sent := stub.Sent()
+			require.Len(t, sent, 1)
+			assert.Equal(t, tt.want, string(sent[0].Body))
+			assert.Equal(t, int64(len(tt.want)), sent[0].ContentLength)
+			assert.Equal(t, tt.want, string(sent[0].GetBody), "GetBody replays the signed body")
+			assert.Empty(t, sent[0].Header.Values("SmileID-Request-Signature"), "v1 is signed in the body only")
+		})
+	}
+}
+
+func TestTransportV1Headers(t *testing.T) {
+	tests := []struct {
+		name        string
+		contentType string
+		want        string
+	}{
+		{"Content-Type set when absent", "", "application/json"},
+		{"caller's Content-Type kept", "application/json; charset=utf-8", "application/json; charset=utf-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stub := &stubTransport{}
+			tr := &Transport{Base: stub, Key: transportKey}
+			req, _ := newRequest(t, http.MethodPost, "https://testapi.smileidentity.com/v1/job_status", `{"a":1}`)
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			resp, err := tr.RoundTrip(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, tt.want, stub.Sent()[0].Header.Get("Content-Type"))
+		})
+	}
+
+	t.Run("a chunked body gets a length", func(t *testing.T) {
+		stub := &stubTransport{}
+		tr := &Transport{Base: stub, Key: transportKey}
+		req, err := http.NewRequest(http.MethodPost, "https://testapi.smileidentity.com/v1/job_status", io.NopCloser(strings.NewReader(`{"a":1}`)))
+		require.NoError(t, err)
+		req.ContentLength = -1
+		req.TransferEncoding = []string{"chunked"}
+		req.Header.Set("Transfer-Encoding", "chunked")
+		req.Header.Set("Content-Length", "7")
+		resp, err := tr.RoundTrip(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		sent := stub.Sent()[0]
+		assert.Equal(t, int64(len(sent.Body)), sent.ContentLength)
+		assert.Empty(t, sent.TransferEncoding)
+		assert.Empty(t, sent.Header.Values("Transfer-Encoding"))
+		assert.Empty(t, sent.Header.Values("Content-Length"))
+		assert.Equal(t, []string{"chunked"}, req.TransferEncoding, "the caller's request is unchanged")
+	})
+}
+
+func TestTransportRefusesV1BodiesItCannotSign(t *testing.T) {
+	big := `{"a":"` + strings.Repeat("x", MaxSignedBodyBytes) + `"}`
+	tests := []struct {
+		name          string
+		method        string
+		body          string
+		contentLength int64 // 0: the body's length
+		wantErr       error
+	}{
+		{"GET without a body", http.MethodGet, "", 0, ErrNotJSONObject},
+		{"array", http.MethodPost, `[{"a":1}]`, 0, ErrNotJSONObject},
+		{"string", http.MethodPost, `"{}"`, 0, ErrNotJSONObject},
+		{"null", http.MethodPost, `null`, 0, ErrNotJSONObject},
+		{"form", http.MethodPost, `partner_id=085&a=1`, 0, ErrNotJSONObject},
+		{"truncated object", http.MethodPost, `{"a":1`, 0, ErrNotJSONObject},
+		{"two objects", http.MethodPost, `{"a":1}{"b":2}`, 0, ErrNotJSONObject},
+		{"trailing comma", http.MethodPost, `{"a":1,}`, 0, ErrNotJSONObject},
+		{"byte order mark", http.MethodPost, "\ufeff{}", 0, ErrNotJSONObject},
+		{"over the limit, declared", http.MethodPost, `{}`, MaxSignedBodyBytes + 1, ErrBodyTooLarge},
+		{"over the limit, streamed", http.MethodPost, big, -1, ErrBodyTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stub := &stubTransport{}
+			tr := &Transport{Base: stub, Key: transportKey}
+			req, body := newRequest(t, tt.method, "https://testapi.smileidentity.com/v1/job_status", tt.body)
+			if tt.contentLength != 0 {
+				req.ContentLength = tt.contentLength
+			}
+			resp, err := tr.RoundTrip(req)
+			assert.Nil(t, resp)
+			assert.ErrorIs(t, err, tt.wantErr)
+			assert.Empty(t, stub.Sent(), "nothing sent")
+			if body != nil {
+				assert.True(t, body.closed.Load())
+			}
+			assert.Less(t, len(errorText(err)), 100, "the error does not quote the body")
+		})
+	}
+}
+
+func TestTransportLeavesV2BodiesAlone(t *testing.T) {
+	original := &trackedBody{r: strings.NewReader("not JSON, not read by the transport")}
+	var got *http.Request
+	tr := &Transport{Key: transportKey, Base: roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		got = req
+		return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
+	})}
+	req, err := http.NewRequest(http.MethodPost, "https://testapi.smileidentity.com/v2/upload", original)
+	require.NoError(t, err)
+	req.ContentLength = -1
+	_, err = tr.RoundTrip(req)
+	require.NoError(t, err)
+	require.NotNil(t, got)
+	assert.Same(t, original, got.Body, "the body is passed on unread")
+	assert.Equal(t, int64(-1), got.ContentLength)
+	assert.NotSame(t, req, got, "a clone is sent")
+}
+
+func TestReadBounded(t *testing.T) {
+	tests := []struct {
+		name     string
+		body     string
+		sizeHint int64
+		limit    int64
+		wantLen  int
+	}{
+		{"known length", "hello", 5, 10, 5},
+		{"unknown length", strings.Repeat("a", 2000), -1, 4000, 2000},
+		{"wrong hint", strings.Repeat("a", 2000), 3, 4000, 2000},
+		{"at the limit", "12345", -1, 5, 5},
+		{"over the limit reads one byte more", "123456789", -1, 5, 6},
+		{"empty", "", 0, 5, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readBounded(strings.NewReader(tt.body), tt.sizeHint, tt.limit)
+			require.NoError(t, err)
+			assert.Equal(t, tt.body[:tt.wantLen], string(got))
+		})
+	}
+	t.Run("a read error is returned", func(t *testing.T) {
+		_, err := readBounded(&trackedBody{r: strings.NewReader("abc"), readErr: errBoom}, -1, 10)
+		assert.ErrorIs(t, err, errBoom)
+	})
+}

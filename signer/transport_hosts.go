@@ -1,0 +1,186 @@
+package signer
+
+import (
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strings"
+)
+
+// hostPattern is one parsed Transport.Hosts entry.
+type hostPattern struct {
+	name string     // lower-case, without a trailing dot; "" for an IP literal
+	addr netip.Addr // the IP literal, if the entry is one
+	port string     // "": the scheme's default port
+}
+
+// parseHostPattern parses a Hosts entry: "host", "host:port", "[ipv6]" or
+// "[ipv6]:port". It returns the reason it refuses an entry, to follow the
+// quoted entry in an error.
+func parseHostPattern(entry string) (hostPattern, string) {
+	var p hostPattern
+	switch {
+	case entry == "":
+		return p, "is empty"
+	case strings.Contains(entry, "://"):
+		return p, `has a scheme: write the host alone, as "host" or "host:port"`
+	}
+	for i := 0; i < len(entry); i++ {
+		if c := entry[i]; c <= ' ' || c >= 0x7f {
+			return p, "has a space, a control character or a non-ASCII character (write international names in punycode)"
+		}
+	}
+	if strings.ContainsAny(entry, "/?#@\\") {
+		return p, `is not "host" or "host:port": it has a path, query, fragment or user info`
+	}
+
+	host, port := entry, ""
+	hasPort := false
+	if strings.HasPrefix(entry, "[") {
+		end := strings.IndexByte(entry, ']')
+		if end < 0 {
+			return p, "has an unclosed bracket"
+		}
+		host, port = entry[1:end], entry[end+1:]
+		if port != "" {
+			if port[0] != ':' {
+				return p, `has something other than ":port" after the bracket`
+			}
+			port, hasPort = port[1:], true
+		}
+		addr, err := netip.ParseAddr(host)
+		if err != nil || !addr.Is6() {
+			return p, "does not hold an IPv6 address in its brackets"
+		}
+		p.addr = addr
+	} else {
+		switch strings.Count(entry, ":") {
+		case 0:
+		case 1:
+			i := strings.IndexByte(entry, ':')
+			host, port, hasPort = entry[:i], entry[i+1:], true
+		default:
+			return p, "has more than one colon: write an IPv6 address in brackets"
+		}
+		if addr, err := netip.ParseAddr(host); err == nil {
+			p.addr = addr
+		} else {
+			host = strings.TrimSuffix(host, ".")
+			if _, err := netip.ParseAddr(host); err == nil {
+				return p, "has an IP address ending in a dot"
+			}
+			if host == "" || strings.Contains(host, "..") || host[0] == '.' || strings.ContainsAny(host, "[]%") {
+				return p, "has no valid host name"
+			}
+			p.name = strings.ToLower(host)
+		}
+	}
+	if hasPort {
+		if !validPort(port) {
+			return p, "has a port that is not a number from 1 to 65535 without leading zeros"
+		}
+		p.port = port
+	}
+	return p, ""
+}
+
+func validPort(port string) bool {
+	if port == "" || len(port) > 5 || port[0] == '0' || !isDigits(port) {
+		return false
+	}
+	return digits(port) <= 65535
+}
+
+// signs reports whether a request to u is bound for one of the state's
+// hosts. The host is the URL's, where the connection goes and whose name
+// TLS checks; a Host header that says otherwise does not count.
+func (s *transportState) signs(u *url.URL) bool {
+	host, port := u.Hostname(), u.Port()
+	def := defaultPort(u.Scheme)
+	if port == "" {
+		port = def
+	}
+	var addr netip.Addr
+	parsed := false
+	for _, p := range s.hosts {
+		want := p.port
+		if want == "" {
+			want = def
+		}
+		if port != want {
+			continue
+		}
+		if p.addr.IsValid() {
+			if !parsed {
+				// An IP literal with a trailing dot is not the address:
+				// it would be looked up as a name.
+				addr, _ = netip.ParseAddr(host)
+				parsed = true
+			}
+			if addr == p.addr {
+				return true
+			}
+			continue
+		}
+		// ASCII only: strings.EqualFold would match "ſmileidentity.com"
+		// (long s) to "smileidentity.com", and that is another domain.
+		if asciiEqualFold(strings.TrimSuffix(host, "."), p.name) {
+			return true
+		}
+	}
+	return false
+}
+
+func defaultPort(scheme string) string {
+	switch scheme {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
+}
+
+// checkScheme refuses to sign a request that would travel in the clear,
+// or over anything but https, unless it stays on this machine.
+func checkScheme(u *url.URL) error {
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w (%s to %s)", ErrInsecureRequest, u.Scheme, u.Host)
+}
+
+// isLoopback reports whether host is "localhost" or a loopback IP literal.
+func isLoopback(host string) bool {
+	if asciiEqualFold(host, "localhost") {
+		return true
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && addr.Unmap().IsLoopback()
+}
+
+// asciiEqualFold reports whether a and b are equal under ASCII case
+// folding, and only that.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
