@@ -1,7 +1,8 @@
 // Command chi is a Smile ID callback receiver on chi, configured from the
 // environment variables of examples/nethttp (see package receiver):
 //
-//	SMILEID_PARTNER_ID=1622 SMILEID_PRODUCTION_API_KEY=... go run ./examples/chi
+//	SMILEID_KEYS=production SMILEID_PRODUCTION_PARTNER_ID=1622 SMILEID_PRODUCTION_API_KEY=... \
+//	SMILEID_PRODUCTION_ENVIRONMENT=production go run ./examples/chi
 //
 // chi takes the guard as it is, with r.Use(guard.Handler).
 package main
@@ -18,7 +19,7 @@ import (
 
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	cfg, err := receiver.FromEnv(os.Getenv)
+	cfg, err := receiver.FromEnv(os.LookupEnv)
 	if err != nil {
 		logger.Error("chi: cannot start", "error", err.Error())
 		os.Exit(2)

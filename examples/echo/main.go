@@ -1,7 +1,8 @@
 // Command echo is a Smile ID callback receiver on echo, configured from the
 // environment variables of examples/nethttp (see package receiver):
 //
-//	SMILEID_PARTNER_ID=1622 SMILEID_PRODUCTION_API_KEY=... go run ./examples/echo
+//	SMILEID_KEYS=production SMILEID_PRODUCTION_PARTNER_ID=1622 SMILEID_PRODUCTION_API_KEY=... \
+//	SMILEID_PRODUCTION_ENVIRONMENT=production go run ./examples/echo
 //
 // The guard is net/http middleware; fromNetHTTP (adapter.go) makes it echo
 // middleware.
@@ -19,7 +20,7 @@ import (
 
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	cfg, err := receiver.FromEnv(os.Getenv)
+	cfg, err := receiver.FromEnv(os.LookupEnv)
 	if err != nil {
 		logger.Error("echo: cannot start", "error", err.Error())
 		os.Exit(2)

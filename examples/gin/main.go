@@ -1,7 +1,8 @@
 // Command gin is a Smile ID callback receiver on gin, configured from the
 // environment variables of examples/nethttp (see package receiver):
 //
-//	SMILEID_PARTNER_ID=1622 SMILEID_PRODUCTION_API_KEY=... go run ./examples/gin
+//	SMILEID_KEYS=production SMILEID_PRODUCTION_PARTNER_ID=1622 SMILEID_PRODUCTION_API_KEY=... \
+//	SMILEID_PRODUCTION_ENVIRONMENT=production go run ./examples/gin
 //
 // The guard is net/http middleware; fromNetHTTP (adapter.go) makes it gin
 // middleware.
@@ -21,7 +22,7 @@ import (
 
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	cfg, err := receiver.FromEnv(os.Getenv)
+	cfg, err := receiver.FromEnv(os.LookupEnv)
 	if err != nil {
 		logger.Error("gin: cannot start", "error", err.Error())
 		os.Exit(2)

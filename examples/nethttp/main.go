@@ -1,7 +1,8 @@
 // Command nethttp is a Smile ID callback receiver on net/http, configured
 // from environment variables (see package receiver for the list):
 //
-//	SMILEID_PARTNER_ID=1622 SMILEID_PRODUCTION_API_KEY=... go run ./examples/nethttp
+//	SMILEID_KEYS=production SMILEID_PRODUCTION_PARTNER_ID=1622 SMILEID_PRODUCTION_API_KEY=... \
+//	SMILEID_PRODUCTION_ENVIRONMENT=production go run ./examples/nethttp
 //
 // It logs JSON to stderr and stops gracefully on SIGINT or SIGTERM.
 package main
@@ -18,7 +19,7 @@ import (
 
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	cfg, err := receiver.FromEnv(os.Getenv)
+	cfg, err := receiver.FromEnv(os.LookupEnv)
 	if err != nil {
 		logger.Error("receiver: cannot start", "error", err.Error())
 		os.Exit(2)

@@ -20,17 +20,13 @@ import (
 // The environment variables FromEnv reads; the package documentation says
 // what each one means.
 const (
-	EnvPartnerID             = "SMILEID_PARTNER_ID"
-	EnvProductionAPIKey      = "SMILEID_PRODUCTION_API_KEY"
-	EnvSandboxAPIKey         = "SMILEID_SANDBOX_API_KEY"
-	EnvProductionPreviousKey = "SMILEID_PRODUCTION_API_KEY_PREVIOUS"
-	EnvSandboxPreviousKey    = "SMILEID_SANDBOX_API_KEY_PREVIOUS"
-	EnvEnvironments          = "SMILEID_ENVIRONMENTS"
-	EnvTrustedProxies        = "SMILEGUARD_TRUSTED_PROXIES"
-	EnvForwardedHeader       = "SMILEGUARD_FORWARDED_HEADER"
-	EnvListen                = "SMILEGUARD_LISTEN"
-	EnvRate                  = "SMILEGUARD_RATE"
-	EnvBurst                 = "SMILEGUARD_BURST"
+	EnvKeys            = "SMILEID_KEYS"      // read by signer.LoadKeysEnv, with each key's own variables
+	EnvKeysFile        = "SMILEID_KEYS_FILE" // read by signer.LoadKeysFile
+	EnvTrustedProxies  = "SMILEGUARD_TRUSTED_PROXIES"
+	EnvForwardedHeader = "SMILEGUARD_FORWARDED_HEADER"
+	EnvListen          = "SMILEGUARD_LISTEN"
+	EnvRate            = "SMILEGUARD_RATE"
+	EnvBurst           = "SMILEGUARD_BURST"
 )
 
 // The defaults of the optional variables.
@@ -44,7 +40,8 @@ const (
 // environment variables; a test or a load test may fill one in directly.
 type Config struct {
 	// Keys are the API keys callbacks may be signed with, at least one.
-	// Their environments are the ones whose callbacks are accepted.
+	// Their environments are the ones whose callbacks are accepted, each
+	// from Smile ID's addresses for it.
 	Keys []signer.Key
 
 	// TrustedProxies are your load balancers; empty: the peer is the
@@ -63,23 +60,18 @@ type Config struct {
 }
 
 // LogValue implements slog.LogValuer: everything but the API keys, of which
-// only the IDs are shown.
+// only the IDs and environments are shown.
 func (c Config) LogValue() slog.Value {
-	ids := make([]string, len(c.Keys))
+	keys := make([]string, len(c.Keys))
 	for i, k := range c.Keys {
-		ids[i] = k.ID
-	}
-	partnerID := ""
-	if len(c.Keys) > 0 {
-		partnerID = c.Keys[0].PartnerID
+		keys[i] = k.ID + " (" + string(k.Environment) + ")"
 	}
 	proxies := make([]string, len(c.TrustedProxies))
 	for i, p := range c.TrustedProxies {
 		proxies[i] = p.String()
 	}
 	return slog.GroupValue(
-		slog.String("partner_id", partnerID),
-		slog.Any("keys", ids),
+		slog.Any("keys", keys),
 		slog.Any("trusted_proxies", proxies),
 		slog.String("forwarded_header", c.ForwardedHeader),
 		slog.String("listen", c.Listen),
@@ -92,73 +84,34 @@ func (c Config) LogValue() slog.Value {
 var ErrConfig = errors.New("receiver: bad configuration")
 
 // FromEnv reads the configuration from the environment variables listed in
-// the package documentation, through getenv (os.Getenv in main). Its error
-// names every variable that is missing or bad, and never holds a key.
-func FromEnv(getenv func(string) string) (Config, error) {
+// the package documentation, through lookup (os.LookupEnv in main). Its
+// error names every variable that is missing or bad, and never holds a key.
+func FromEnv(lookup func(string) (string, bool)) (Config, error) {
+	getenv := func(name string) string {
+		value, _ := lookup(name)
+		return value
+	}
 	var p problems
 	cfg := Config{
 		Listen:    DefaultListen,
 		RateLimit: middleware.RateLimitConfig{Rate: DefaultRate, Burst: DefaultBurst},
 	}
 
-	partnerID := getenv(EnvPartnerID)
+	_, fromEnv := lookup(EnvKeys)
+	file := getenv(EnvKeysFile)
+	var err error
 	switch {
-	case partnerID == "":
-		p.add("%s is not set", EnvPartnerID)
-	case strings.TrimSpace(partnerID) != partnerID:
-		p.add("%s has white space around it", EnvPartnerID)
+	case !fromEnv && file == "":
+		p.add("neither %s nor %s is set", EnvKeys, EnvKeysFile)
+	case fromEnv && file != "":
+		p.add("%s and %s are both set: keep the keys in one place", EnvKeys, EnvKeysFile)
+	case file != "":
+		cfg.Keys, err = signer.LoadKeysFile(file)
+	default:
+		cfg.Keys, err = signer.LoadKeysEnv("", lookup)
 	}
-
-	keyVars := []struct {
-		name     string
-		id       string
-		env      signer.Environment
-		requires string // a previous key only makes sense beside a current one
-	}{
-		{EnvProductionAPIKey, "production", signer.Production, ""},
-		{EnvProductionPreviousKey, "production-previous", signer.Production, EnvProductionAPIKey},
-		{EnvSandboxAPIKey, "sandbox", signer.Sandbox, ""},
-		{EnvSandboxPreviousKey, "sandbox-previous", signer.Sandbox, EnvSandboxAPIKey},
-	}
-	hasKey := map[signer.Environment]bool{}
-	for _, kv := range keyVars {
-		apiKey := getenv(kv.name)
-		switch {
-		case apiKey == "":
-			continue
-		case strings.TrimSpace(apiKey) != apiKey:
-			// A trailing newline from a secrets file is the usual cause.
-			p.add("%s has white space around it", kv.name)
-			continue
-		case kv.requires != "" && getenv(kv.requires) == "":
-			p.add("%s is set without %s", kv.name, kv.requires)
-			continue
-		}
-		cfg.Keys = append(cfg.Keys, signer.Key{ID: kv.id, PartnerID: partnerID, APIKey: apiKey, Environment: kv.env})
-		hasKey[kv.env] = true
-	}
-	if getenv(EnvProductionAPIKey) == "" && getenv(EnvSandboxAPIKey) == "" {
-		p.add("neither %s nor %s is set", EnvProductionAPIKey, EnvSandboxAPIKey)
-	}
-
-	if list := getenv(EnvEnvironments); list != "" {
-		listed := map[signer.Environment]bool{}
-		for _, name := range strings.Split(list, ",") {
-			env := signer.Environment(strings.TrimSpace(name))
-			if !env.Valid() {
-				p.add("%s: %q is not an environment (production, sandbox)", EnvEnvironments, name)
-				continue
-			}
-			listed[env] = true
-			if !hasKey[env] {
-				p.add("%s lists %s but no %s API key is set", EnvEnvironments, env, env)
-			}
-		}
-		for _, env := range []signer.Environment{signer.Production, signer.Sandbox} {
-			if hasKey[env] && !listed[env] {
-				p.add("a %s API key is set but %s does not list %s", env, EnvEnvironments, env)
-			}
-		}
+	if err != nil {
+		p.add("%v", err) // names the variable or file and the key, never a value
 	}
 
 	if list := getenv(EnvTrustedProxies); list != "" {

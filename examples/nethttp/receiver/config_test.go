@@ -2,7 +2,10 @@ package receiver
 
 import (
 	"net/netip"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,9 +20,12 @@ const (
 	testSandboxKey    = "sandbox-key-77ab10"
 )
 
-// env returns a getenv over vars.
-func env(vars map[string]string) func(string) string {
-	return func(name string) string { return vars[name] }
+// env returns a lookup over vars.
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		value, ok := vars[name]
+		return value, ok
+	}
 }
 
 // with returns base with the given variables added or replaced.
@@ -34,9 +40,32 @@ func with(base map[string]string, kv ...string) map[string]string {
 	return out
 }
 
+// without returns base without the given variables.
+func without(base map[string]string, names ...string) map[string]string {
+	out := with(base)
+	for _, name := range names {
+		delete(out, name)
+	}
+	return out
+}
+
 var minimal = map[string]string{
-	EnvPartnerID:        "085",
-	EnvProductionAPIKey: testProductionKey,
+	"SMILEID_KEYS":                   "production",
+	"SMILEID_PRODUCTION_PARTNER_ID":  "085",
+	"SMILEID_PRODUCTION_API_KEY":     testProductionKey,
+	"SMILEID_PRODUCTION_ENVIRONMENT": "production",
+}
+
+var productionKey = signer.Key{ID: "production", PartnerID: "085", APIKey: testProductionKey, Environment: signer.Production}
+
+// keyFile writes a key file with mode and returns its path.
+func keyFile(t *testing.T, mode os.FileMode) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "keys.json")
+	content := `{"keys":[{"id":"sandbox-1","partner_id":"085","environment":"sandbox","api_key":"` + testSandboxKey + `"}]}`
+	require.NoError(t, os.WriteFile(path, []byte(content), mode))
+	require.NoError(t, os.Chmod(path, mode))
+	return path
 }
 
 func TestFromEnvAcceptsGoodConfigurations(t *testing.T) {
@@ -47,22 +76,22 @@ func TestFromEnvAcceptsGoodConfigurations(t *testing.T) {
 		want Config
 	}{
 		{
-			name: "production key alone, defaults for the rest",
+			name: "one production key, defaults for the rest",
 			vars: minimal,
-			want: Config{
-				Keys:      []signer.Key{{ID: "production", PartnerID: "085", APIKey: testProductionKey, Environment: signer.Production}},
-				Listen:    ":8080",
-				RateLimit: defaultLimit,
-			},
+			want: Config{Keys: []signer.Key{productionKey}, Listen: ":8080", RateLimit: defaultLimit},
 		},
 		{
-			name: "both environments, listed, with a previous production key",
-			vars: with(minimal, EnvSandboxAPIKey, testSandboxKey, EnvProductionPreviousKey, "old-prod-key",
-				EnvEnvironments, "sandbox, production"),
+			name: "both environments, a production key rotating out",
+			vars: with(minimal,
+				"SMILEID_KEYS", "production, production-old,sandbox",
+				"SMILEID_PRODUCTION_OLD_PARTNER_ID", "085", "SMILEID_PRODUCTION_OLD_API_KEY", "old-key-3c1d",
+				"SMILEID_PRODUCTION_OLD_ENVIRONMENT", "production", "SMILEID_PRODUCTION_OLD_NOT_AFTER", "2026-12-01T00:00:00Z",
+				"SMILEID_SANDBOX_PARTNER_ID", "085", "SMILEID_SANDBOX_API_KEY", testSandboxKey, "SMILEID_SANDBOX_ENVIRONMENT", "sandbox"),
 			want: Config{
 				Keys: []signer.Key{
-					{ID: "production", PartnerID: "085", APIKey: testProductionKey, Environment: signer.Production},
-					{ID: "production-previous", PartnerID: "085", APIKey: "old-prod-key", Environment: signer.Production},
+					productionKey,
+					{ID: "production-old", PartnerID: "085", APIKey: "old-key-3c1d", Environment: signer.Production,
+						NotAfter: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)},
 					{ID: "sandbox", PartnerID: "085", APIKey: testSandboxKey, Environment: signer.Sandbox},
 				},
 				Listen:    ":8080",
@@ -70,14 +99,14 @@ func TestFromEnvAcceptsGoodConfigurations(t *testing.T) {
 			},
 		},
 		{
-			name: "sandbox only, behind proxies with the default header, own listen address and limits",
+			name: "keys from a file, behind proxies with the default header, own listen address and limits",
 			vars: map[string]string{
-				EnvPartnerID: "1622", EnvSandboxAPIKey: testSandboxKey,
-				EnvTrustedProxies: "10.0.0.0/8, 192.0.2.7,2001:db8::/32",
-				EnvListen:         "127.0.0.1:9000", EnvRate: "2.5", EnvBurst: "5",
+				"SMILEID_KEYS_FILE": keyFile(t, 0o600),
+				EnvTrustedProxies:   "10.0.0.0/8, 192.0.2.7,2001:db8::/32",
+				EnvListen:           "127.0.0.1:9000", EnvRate: "2.5", EnvBurst: "5",
 			},
 			want: Config{
-				Keys: []signer.Key{{ID: "sandbox", PartnerID: "1622", APIKey: testSandboxKey, Environment: signer.Sandbox}},
+				Keys: []signer.Key{{ID: "sandbox-1", PartnerID: "085", APIKey: testSandboxKey, Environment: signer.Sandbox}},
 				TrustedProxies: []netip.Prefix{
 					netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32"), netip.MustParsePrefix("2001:db8::/32"),
 				},
@@ -90,7 +119,7 @@ func TestFromEnvAcceptsGoodConfigurations(t *testing.T) {
 			name: "proxies writing Forwarded, IPv6 listen address",
 			vars: with(minimal, EnvTrustedProxies, "10.1.2.0/24", EnvForwardedHeader, "Forwarded", EnvListen, "[::1]:8443"),
 			want: Config{
-				Keys:            []signer.Key{{ID: "production", PartnerID: "085", APIKey: testProductionKey, Environment: signer.Production}},
+				Keys:            []signer.Key{productionKey},
 				TrustedProxies:  []netip.Prefix{netip.MustParsePrefix("10.1.2.0/24")},
 				ForwardedHeader: "Forwarded",
 				Listen:          "[::1]:8443",
@@ -115,23 +144,20 @@ func TestFromEnvNamesEveryBadVariable(t *testing.T) {
 		vars map[string]string
 		want []string // each must appear in the error
 	}{
-		{"nothing set", map[string]string{},
-			[]string{"SMILEID_PARTNER_ID is not set", "neither SMILEID_PRODUCTION_API_KEY nor SMILEID_SANDBOX_API_KEY is set"}},
-		{"partner id missing", with(minimal, EnvPartnerID, ""), []string{"SMILEID_PARTNER_ID is not set"}},
-		{"partner id padded", with(minimal, EnvPartnerID, " 085"), []string{"SMILEID_PARTNER_ID has white space around it"}},
-		{"no API key", map[string]string{EnvPartnerID: "085"}, []string{"neither SMILEID_PRODUCTION_API_KEY nor SMILEID_SANDBOX_API_KEY"}},
-		{"key with the newline of a secrets file", with(minimal, EnvProductionAPIKey, testProductionKey+"\n"),
-			[]string{"SMILEID_PRODUCTION_API_KEY has white space around it"}},
-		{"sandbox key padded", with(minimal, EnvSandboxAPIKey, "\t"+testSandboxKey),
-			[]string{"SMILEID_SANDBOX_API_KEY has white space around it"}},
-		{"previous key without a current one", with(minimal, EnvSandboxPreviousKey, "old-sandbox-key"),
-			[]string{"SMILEID_SANDBOX_API_KEY_PREVIOUS is set without SMILEID_SANDBOX_API_KEY"}},
-		{"unknown environment", with(minimal, EnvEnvironments, "prod"), []string{`SMILEID_ENVIRONMENTS: "prod" is not an environment`}},
-		{"empty environment in the list", with(minimal, EnvEnvironments, "production,"), []string{`SMILEID_ENVIRONMENTS: "" is not an environment`}},
-		{"environment listed without its key", with(minimal, EnvEnvironments, "production,sandbox"),
-			[]string{"SMILEID_ENVIRONMENTS lists sandbox but no sandbox API key is set"}},
-		{"key of an environment not listed", with(minimal, EnvSandboxAPIKey, testSandboxKey, EnvEnvironments, "sandbox"),
-			[]string{"a production API key is set but SMILEID_ENVIRONMENTS does not list production"}},
+		{"nothing set", map[string]string{}, []string{"neither SMILEID_KEYS nor SMILEID_KEYS_FILE is set"}},
+		{"keys in both places", with(minimal, "SMILEID_KEYS_FILE", "/etc/smileid/keys.json"),
+			[]string{"SMILEID_KEYS and SMILEID_KEYS_FILE are both set"}},
+		{"a key's API key missing", without(minimal, "SMILEID_PRODUCTION_API_KEY"),
+			[]string{`SMILEID_PRODUCTION_API_KEY is not set (key "production")`}},
+		{"a key's partner id missing", without(minimal, "SMILEID_PRODUCTION_PARTNER_ID"), []string{"SMILEID_PRODUCTION_PARTNER_ID is not set"}},
+		{"a key's environment unknown", with(minimal, "SMILEID_PRODUCTION_ENVIRONMENT", "prod"), []string{`invalid key "production"`, `"prod"`}},
+		{"key with the newline of a secrets file", with(minimal, "SMILEID_PRODUCTION_API_KEY", testProductionKey+"\n"),
+			[]string{`invalid key "production": APIKey has leading or trailing white space`}},
+		{"a sandbox key in the production slot", with(minimal, "SMILEID_PRODUCTION_API_KEY", testSandboxKey),
+			[]string{`"production": APIKey names the sandbox environment`}},
+		{"a bad rotation time", with(minimal, "SMILEID_PRODUCTION_NOT_AFTER", "next week"), []string{"SMILEID_PRODUCTION_NOT_AFTER"}},
+		{"key file missing", map[string]string{"SMILEID_KEYS_FILE": "/nonexistent/keys.json"}, []string{"/nonexistent/keys.json"}},
+		{"key file readable by others", map[string]string{"SMILEID_KEYS_FILE": keyFile(t, 0o644)}, []string{"key file is open to other users"}},
 		{"proxy CIDR with host bits", with(minimal, EnvTrustedProxies, "10.0.0.1/8"), []string{"SMILEGUARD_TRUSTED_PROXIES", "10.0.0.1/8"}},
 		{"proxy hostname", with(minimal, EnvTrustedProxies, "lb.internal"), []string{"SMILEGUARD_TRUSTED_PROXIES", "lb.internal"}},
 		{"empty proxy entry", with(minimal, EnvTrustedProxies, "10.0.0.0/8,,10.1.0.0/16"), []string{"SMILEGUARD_TRUSTED_PROXIES", "empty entry"}},
@@ -149,8 +175,8 @@ func TestFromEnvNamesEveryBadVariable(t *testing.T) {
 		{"rate NaN", with(minimal, EnvRate, "NaN"), []string{`SMILEGUARD_RATE "NaN"`}},
 		{"burst zero", with(minimal, EnvBurst, "0"), []string{`SMILEGUARD_BURST "0" is not a whole number`}},
 		{"burst fractional", with(minimal, EnvBurst, "1.5"), []string{`SMILEGUARD_BURST "1.5"`}},
-		{"several problems at once", with(minimal, EnvPartnerID, "", EnvListen, "x", EnvBurst, "-1"),
-			[]string{"SMILEID_PARTNER_ID", "SMILEGUARD_LISTEN", "SMILEGUARD_BURST"}},
+		{"several problems at once", with(without(minimal, "SMILEID_KEYS"), EnvListen, "x", EnvBurst, "-1"),
+			[]string{"SMILEID_KEYS", "SMILEGUARD_LISTEN", "SMILEGUARD_BURST"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -161,7 +187,7 @@ func TestFromEnvNamesEveryBadVariable(t *testing.T) {
 			for _, want := range tt.want {
 				assert.Contains(t, err.Error(), want)
 			}
-			for _, secret := range []string{testProductionKey, testSandboxKey, "old-sandbox-key"} {
+			for _, secret := range []string{testProductionKey, testSandboxKey} {
 				assert.NotContains(t, err.Error(), secret, "a start-up error never holds a key")
 			}
 		})

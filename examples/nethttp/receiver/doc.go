@@ -9,26 +9,33 @@
 //
 // # Environment variables
 //
-//	SMILEID_PARTNER_ID                    your Smile ID partner id, as given ("085" is not "85"); required
-//	SMILEID_PRODUCTION_API_KEY            the production API key
-//	SMILEID_SANDBOX_API_KEY               the sandbox API key; at least one of the two is required
-//	SMILEID_PRODUCTION_API_KEY_PREVIOUS   the production key you are rotating away from, while
-//	SMILEID_SANDBOX_API_KEY_PREVIOUS      callbacks for older jobs may still be signed with it (optional)
-//	SMILEID_ENVIRONMENTS                  "production", "sandbox" or "production,sandbox": the environments
-//	                                      to accept callbacks from; default: those with a key. Each one
-//	                                      needs its key, and a key of an environment not listed is an error
-//	SMILEGUARD_TRUSTED_PROXIES            comma-separated IPs and CIDRs of your load balancers or reverse
-//	                                      proxies; default: none, the peer address is the client
-//	SMILEGUARD_FORWARDED_HEADER           the header those proxies write: X-Forwarded-For (the default
-//	                                      when proxies are set), Forwarded, or a one-address header such
-//	                                      as X-Real-IP; must be unset without proxies
-//	SMILEGUARD_LISTEN                     host:port to listen on; default ":8080"
-//	SMILEGUARD_RATE                       requests per second per client IP; default 20
-//	SMILEGUARD_BURST                      requests a client IP may send at once; default 40
+// The API keys, in either of two places (signer.LoadKeysEnv and
+// signer.LoadKeysFile say more):
 //
-// The callbacks of each environment are admitted only from the addresses
-// Smile ID publishes for it (allowlist.SmileIDProduction,
-// allowlist.SmileIDSandbox), and only with that environment's keys.
+//	SMILEID_KEYS                     the IDs of the keys, comma-separated: "production-2026-11,sandbox-1"
+//	SMILEID_<ID>_PARTNER_ID          for each key, its ID upper-cased with "-" made "_": your partner id
+//	SMILEID_<ID>_API_KEY             the API key
+//	SMILEID_<ID>_ENVIRONMENT         "production" or "sandbox"
+//	SMILEID_<ID>_CREATED_AT          optional, RFC 3339: the key's age is then reviewed at start-up
+//	SMILEID_<ID>_NOT_BEFORE          optional, RFC 3339: during a rotation, when the new key starts
+//	SMILEID_<ID>_NOT_AFTER           optional, RFC 3339: during a rotation, when the old key ends
+//	SMILEID_KEYS_FILE                instead of SMILEID_KEYS: a JSON key file, mode 0600
+//
+// Everything else is optional:
+//
+//	SMILEGUARD_TRUSTED_PROXIES       comma-separated IPs and CIDRs of your load balancers or reverse
+//	                                 proxies; default: none, the peer address is the client
+//	SMILEGUARD_FORWARDED_HEADER      the header those proxies write: X-Forwarded-For (the default
+//	                                 when proxies are set), Forwarded, or a one-address header such
+//	                                 as X-Real-IP; must be unset without proxies
+//	SMILEGUARD_LISTEN                host:port to listen on; default ":8080"
+//	SMILEGUARD_RATE                  requests per second per client IP; default 20
+//	SMILEGUARD_BURST                 requests a client IP may send at once; default 40
+//
+// The environments of the keys are the ones whose callbacks are accepted:
+// each only from the addresses Smile ID publishes for it
+// (allowlist.SmileIDProduction, allowlist.SmileIDSandbox), and only with
+// its own keys.
 //
 // The listen address defaults to every interface because the receiver
 // exists to be reached, by Smile ID or by your proxy on another host or

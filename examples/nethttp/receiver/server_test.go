@@ -266,12 +266,14 @@ func TestListenAndServe(t *testing.T) {
 }
 
 func TestConfigLogsNoKey(t *testing.T) {
-	cfg, err := FromEnv(env(with(minimal, EnvSandboxAPIKey, testSandboxKey, EnvTrustedProxies, "10.0.0.0/8")))
+	cfg, err := FromEnv(env(with(minimal, "SMILEID_KEYS", "production,sandbox",
+		"SMILEID_SANDBOX_PARTNER_ID", "085", "SMILEID_SANDBOX_API_KEY", testSandboxKey, "SMILEID_SANDBOX_ENVIRONMENT", "sandbox",
+		EnvTrustedProxies, "10.0.0.0/8")))
 	require.NoError(t, err)
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("starting", "config", cfg)
 	assert.Contains(t, logs.String(),
-		`"config":{"partner_id":"085","keys":["production","sandbox"],"trusted_proxies":["10.0.0.0/8"],`+
+		`"config":{"keys":["production (production)","sandbox (sandbox)"],"trusted_proxies":["10.0.0.0/8"],`+
 			`"forwarded_header":"X-Forwarded-For","listen":":8080","rate":20,"burst":40}`)
 	assert.NotContains(t, logs.String(), testProductionKey)
 	assert.NotContains(t, logs.String(), testSandboxKey)
