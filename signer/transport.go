@@ -3,6 +3,7 @@ package signer
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -182,6 +183,20 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	return s.verifyResponse(req, resp)
+}
+
+// Format implements fmt.Formatter: every verb prints the Transport's Key
+// (with its APIKey redacted, as Key prints itself), Hosts, SourceSDK,
+// SourceSDKVersion and VerifyResponses. Without it fmt would print the
+// state a Transport derives on first use, which holds the API key in the
+// clear.
+func (t *Transport) Format(f fmt.State, _ rune) {
+	if t == nil {
+		io.WriteString(f, "<nil>")
+		return
+	}
+	fmt.Fprintf(f, "&signer.Transport{Key: %v, Hosts: %q, SourceSDK: %q, SourceSDKVersion: %q, VerifyResponses: %t}",
+		t.Key, t.Hosts, t.SourceSDK, t.SourceSDKVersion, t.VerifyResponses)
 }
 
 func (t *Transport) base() http.RoundTripper {
