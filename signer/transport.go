@@ -84,9 +84,11 @@ type Transport struct {
 	// VerifyResponses makes RoundTrip verify the top-level "signature" and
 	// "timestamp" of JSON object responses from signed hosts, as Smile ID
 	// sends them with job_status. A response that does not verify, or that
-	// cannot be verified, is closed and RoundTrip returns an error
-	// wrapping ErrInvalidResponseSignature. Responses that carry neither
-	// member pass unchanged. See MaxVerifiedResponseBytes.
+	// cannot be verified (compressed, malformed, over
+	// MaxVerifiedResponseBytes), is closed and RoundTrip returns an error
+	// wrapping ErrInvalidResponseSignature; one whose body cannot be read
+	// returns the read's error. Responses that carry neither member pass
+	// unchanged. The timestamp's freshness is not checked.
 	VerifyResponses bool
 
 	// Logger, if not nil, gets one Warn record (see LogKeyWarnings) when
