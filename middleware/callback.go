@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -30,6 +31,12 @@ type CallbackConfig struct {
 	Replay       ReplayStore      // nil: a MemoryReplayStore of DefaultMaxReplayEntries
 	Logger       *slog.Logger     // nil: no logging
 
+	// KeyPolicy says which keys of the Keyring NewCallbackVerifier reports
+	// at start-up, one Warn record each (signer.LogKeyWarnings): expired,
+	// expiring soon, or older than Smile ID's 90 days. Zero: the
+	// signer.KeyPolicy defaults.
+	KeyPolicy signer.KeyPolicy
+
 	// Rejected answers refused requests. nil: the status StatusCode gives,
 	// with the error's text as a short plain-text body. Reason(r) tells it
 	// why. It is not called for an acknowledged duplicate delivery.
@@ -52,7 +59,9 @@ type CallbackVerifier struct {
 
 // NewCallbackVerifier validates cfg and returns a verifier. It refuses a nil
 // or empty Keyring, a negative MaxBodyBytes, and a Tolerance that is
-// negative or over MaxTolerance.
+// negative or over MaxTolerance. It then logs the keys the Keyring's Review
+// reports under KeyPolicy, if Logger is set; a later Keyring.Replace is not
+// reviewed.
 func NewCallbackVerifier(cfg CallbackConfig) (*CallbackVerifier, error) {
 	v := &CallbackVerifier{
 		keyring:   cfg.Keyring,
@@ -87,6 +96,7 @@ func NewCallbackVerifier(cfg CallbackConfig) (*CallbackVerifier, error) {
 	if v.replay == nil {
 		v.replay, _ = NewMemoryReplayStore(0)
 	}
+	signer.LogKeyWarnings(context.Background(), v.logger, cfg.Keyring.Review(v.now(), cfg.KeyPolicy))
 	return v, nil
 }
 

@@ -31,10 +31,11 @@ func CallbackFromContext(ctx context.Context) (Callback, bool) {
 	return d.callback, true
 }
 
-// Reason returns why the verifier refused r: an error matching one of this
-// package's sentinels, signer.ErrBadTimestamp or signer.ErrInvalidSignature.
-// It is meant for a CallbackConfig.Rejected handler and returns nil for a
-// request that was not refused.
+// Reason returns why the verifier or a CallbackAuth refused r: an error
+// matching one of this package's sentinels, signer.ErrBadTimestamp or
+// signer.ErrInvalidSignature. It is meant for a CallbackConfig.Rejected or
+// AuthConfig.Rejected handler and returns nil for a request that was not
+// refused.
 func Reason(r *http.Request) error {
 	if d, ok := r.Context().Value(contextKey{}).(*delivery); ok {
 		return d.err

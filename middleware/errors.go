@@ -8,7 +8,8 @@ import (
 )
 
 // Sentinel errors, one per reason a callback is refused. Reason returns them
-// to a Rejected handler and StatusCode maps each to its HTTP status. An
+// to a Rejected handler and StatusCode maps each to its HTTP status. The
+// last three are CallbackAuth's. An
 // unparseable timestamp is reported with signer.ErrBadTimestamp and a
 // signature that does not verify with signer.ErrInvalidSignature.
 var (
@@ -25,6 +26,10 @@ var (
 	ErrReplayStore          = errors.New("middleware: replay store unavailable")                 // 503
 	ErrRateLimited          = errors.New("middleware: rate limit exceeded")                      // 429
 	ErrLimiterUnavailable   = errors.New("middleware: rate limiter unavailable")                 // 503
+
+	ErrMissingCredentials     = errors.New("middleware: credentials missing")            // 401, with WWW-Authenticate
+	ErrBadCredentials         = errors.New("middleware: credentials not accepted")       // 401, with WWW-Authenticate
+	ErrMalformedAuthorization = errors.New("middleware: malformed Authorization header") // 400, with WWW-Authenticate
 )
 
 // Precise reasons within ErrMalformedCallback and ErrStaleTimestamp.
@@ -38,6 +43,17 @@ var (
 	errDuplicateTimestamp = reason{"middleware: timestamp present twice", ErrMalformedCallback}
 	errTooOld             = reason{"middleware: timestamp too old", ErrStaleTimestamp}
 	errInFuture           = reason{"middleware: timestamp too far in the future", ErrStaleTimestamp}
+)
+
+// Precise reasons within ErrBadCredentials and ErrMalformedAuthorization.
+var (
+	errSchemeNotAccepted     = reason{"middleware: authorization scheme not accepted", ErrBadCredentials}
+	errSeveralAuthorizations = reason{"middleware: several Authorization headers", ErrMalformedAuthorization}
+	errAuthorizationTooLong  = reason{"middleware: Authorization header too long", ErrMalformedAuthorization}
+	errNoCredentials         = reason{"middleware: Authorization header without credentials", ErrMalformedAuthorization}
+	errBasicNotBase64        = reason{"middleware: Basic credentials are not base64", ErrMalformedAuthorization}
+	errBasicNoColon          = reason{"middleware: Basic credentials have no colon", ErrMalformedAuthorization}
+	errBearerNotToken        = reason{"middleware: bearer token has a character other than visible ASCII", ErrMalformedAuthorization}
 )
 
 // reason is a fixed error text that also matches a broader sentinel.
@@ -61,9 +77,11 @@ func StatusCode(err error) int {
 		return http.StatusUnsupportedMediaType
 	case errors.Is(err, ErrBodyTooLarge):
 		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, ErrBodyRead), errors.Is(err, ErrMalformedCallback), errors.Is(err, signer.ErrBadTimestamp):
+	case errors.Is(err, ErrBodyRead), errors.Is(err, ErrMalformedCallback), errors.Is(err, signer.ErrBadTimestamp),
+		errors.Is(err, ErrMalformedAuthorization):
 		return http.StatusBadRequest
-	case errors.Is(err, ErrStaleTimestamp), errors.Is(err, signer.ErrInvalidSignature), errors.Is(err, ErrReplayed):
+	case errors.Is(err, ErrStaleTimestamp), errors.Is(err, signer.ErrInvalidSignature), errors.Is(err, ErrReplayed),
+		errors.Is(err, ErrMissingCredentials), errors.Is(err, ErrBadCredentials):
 		return http.StatusUnauthorized
 	case errors.Is(err, ErrInFlight):
 		return http.StatusConflict

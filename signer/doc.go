@@ -18,6 +18,15 @@
 // keep verifying until its NotAfter. Keyring.Verify precomputes each key's
 // HMAC state and does not allocate.
 //
+// Smile ID asks for API keys to be rotated every 90 days or sooner, one key
+// per integration (mobile apart from server-to-server), sandbox and
+// production never mixed. Key.CreatedAt and Keyring.Review report keys due
+// for rotation or about to expire (a Transport with a Logger logs its own
+// Key once); LoadKeysFile and LoadKeysEnv read keys
+// from a file only their owner can read or from environment variables, and
+// CheckKeys refuses one secret under two IDs or a value that names the
+// other environment.
+//
 // ParseTimestamp reads every timestamp style the official SDKs send;
 // FormatTimestamp writes the one Smile ID documents. A signature is always
 // checked against the timestamp string exactly as received.

@@ -25,6 +25,24 @@ var (
 	// ErrInvalidKey means a Key given to NewKeyring or Keyring.Replace is
 	// unusable; the error names the key's ID and the field at fault.
 	ErrInvalidKey = errors.New("signer: invalid key")
+
+	// ErrDuplicateAPIKey means CheckKeys found one APIKey under two IDs.
+	// It wraps ErrInvalidKey.
+	ErrDuplicateAPIKey = wrapped{"signer: duplicate API key", ErrInvalidKey}
+
+	// ErrEnvironmentMismatch means CheckKeys found an APIKey that names
+	// the other environment than its Key's. It wraps ErrInvalidKey.
+	ErrEnvironmentMismatch = wrapped{"signer: API key labelled with the wrong environment", ErrInvalidKey}
+
+	// ErrKeySource means LoadKeysFile or LoadKeysEnv could not load keys:
+	// a missing or malformed file or variable, or a key CheckKeys refuses
+	// (the error then wraps ErrInvalidKey too). The error names the file
+	// or variable and the field at fault, never a value.
+	ErrKeySource = errors.New("signer: cannot load keys")
+
+	// ErrUnsafeKeyFile means a key file can be read or written by users
+	// other than its owner. It wraps ErrKeySource.
+	ErrUnsafeKeyFile = wrapped{"signer: key file is open to other users", ErrKeySource}
 )
 
 // wrapped is a fixed error that also matches a broader sentinel. Its values

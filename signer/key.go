@@ -20,6 +20,11 @@ type Key struct {
 	Environment Environment // Sandbox or Production
 	NotBefore   time.Time   // zero: no lower bound
 	NotAfter    time.Time   // zero: no upper bound (rotation: set it on the old key)
+
+	// CreatedAt is when the key was issued in the Smile ID portal; Review
+	// reports a key older than KeyPolicy.MaxAge. Zero: unknown, and the
+	// key's age is never reported. It does not affect verification.
+	CreatedAt time.Time
 }
 
 const redacted = "[REDACTED]"
@@ -35,6 +40,9 @@ func (k Key) UsableAt(t time.Time) bool {
 func (k Key) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "signer.Key{ID: %q, PartnerID: %q, Environment: %q, APIKey: %s", k.ID, k.PartnerID, string(k.Environment), redacted)
+	if !k.CreatedAt.IsZero() {
+		fmt.Fprintf(&b, ", CreatedAt: %s", k.CreatedAt.Format(time.RFC3339))
+	}
 	if !k.NotBefore.IsZero() {
 		fmt.Fprintf(&b, ", NotBefore: %s", k.NotBefore.Format(time.RFC3339))
 	}
@@ -48,8 +56,8 @@ func (k Key) String() string {
 // GoString returns the key as Go syntax with the API key redacted; %#v uses
 // it.
 func (k Key) GoString() string {
-	return fmt.Sprintf("signer.Key{ID:%q, PartnerID:%q, APIKey:%q, Environment:%q, NotBefore:%#v, NotAfter:%#v}",
-		k.ID, k.PartnerID, redacted, string(k.Environment), k.NotBefore, k.NotAfter)
+	return fmt.Sprintf("signer.Key{ID:%q, PartnerID:%q, APIKey:%q, Environment:%q, NotBefore:%#v, NotAfter:%#v, CreatedAt:%#v}",
+		k.ID, k.PartnerID, redacted, string(k.Environment), k.NotBefore, k.NotAfter, k.CreatedAt)
 }
 
 // Format implements fmt.Formatter so that no verb, not even %d or %x, can
@@ -62,13 +70,16 @@ func (k Key) Format(f fmt.State, verb rune) {
 	fmt.Fprint(f, k.String())
 }
 
-// LogValue implements slog.LogValuer: the key's ID, partner id, environment
-// and validity window, never the API key.
+// LogValue implements slog.LogValuer: the key's ID, partner id, environment,
+// creation time and validity window, never the API key.
 func (k Key) LogValue() slog.Value {
 	attrs := []slog.Attr{
 		slog.String("id", k.ID),
 		slog.String("partner_id", k.PartnerID),
 		slog.String("environment", string(k.Environment)),
+	}
+	if !k.CreatedAt.IsZero() {
+		attrs = append(attrs, slog.Time("created_at", k.CreatedAt))
 	}
 	if !k.NotBefore.IsZero() {
 		attrs = append(attrs, slog.Time("not_before", k.NotBefore))

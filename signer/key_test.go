@@ -15,7 +15,8 @@ import (
 func TestKeyNeverPrintsItsAPIKey(t *testing.T) {
 	const secret = "s3cr3t-api-key-value"
 	key := Key{ID: "prod-2026", PartnerID: "1622", APIKey: secret, Environment: Production,
-		NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}
+		NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC),
+		CreatedAt: time.Date(2025, 12, 30, 8, 0, 0, 0, time.UTC)}
 	type holder struct {
 		Key  Key
 		Keys []Key
@@ -52,6 +53,13 @@ func TestKeyNeverPrintsItsAPIKey(t *testing.T) {
 	assert.Contains(t, outputs["slog JSON"], `"id":"prod-2026"`)
 	assert.Contains(t, outputs["slog JSON"], `"environment":"production"`)
 	assert.Contains(t, outputs["encoding/json"], `"APIKey":"[REDACTED]"`)
+
+	// The creation time is shown by every printer, the secret by none.
+	assert.Contains(t, outputs["%v"], "CreatedAt: 2025-12-30T08:00:00Z")
+	assert.Contains(t, outputs["%#v"], "CreatedAt:time.Date(2025, time.December, 30, 8, 0, 0, 0, time.UTC)")
+	assert.Contains(t, outputs["slog JSON"], `"created_at":"2025-12-30T08:00:00Z"`)
+	assert.Contains(t, outputs["encoding/json"], `"CreatedAt":"2025-12-30T08:00:00Z"`)
+	assert.NotContains(t, Key{ID: "x"}.String(), "CreatedAt", "an unknown creation time is left out")
 }
 
 func TestEnvironmentHost(t *testing.T) {

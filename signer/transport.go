@@ -3,6 +3,7 @@ package signer
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -86,6 +87,20 @@ type Transport struct {
 	// wrapping ErrInvalidResponseSignature. Responses that carry neither
 	// member pass unchanged. See MaxVerifiedResponseBytes.
 	VerifyResponses bool
+
+	// Logger, if not nil, gets one Warn record (see LogKeyWarnings) when
+	// the Transport first signs with a Key that Key.Review reports under
+	// KeyPolicy: expired, expiring soon, or older than Smile ID's 90 days.
+	// Nil means no logging.
+	Logger *slog.Logger
+
+	// KeyPolicy says when Key is reported to Logger. The zero value is
+	// Smile ID's advice (see KeyPolicy).
+	KeyPolicy KeyPolicy
+
+	// reviewed is the last Key reported on, so that concurrent first
+	// requests log it once.
+	reviewed atomic.Value // of Key
 
 	// state caches what is derived from the fields above. It is checked
 	// against them on every request, so a Transport copied or changed

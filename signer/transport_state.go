@@ -53,6 +53,9 @@ func (t *Transport) load() *transportState {
 	}
 	s := newTransportState(t)
 	t.state.Store(s)
+	if s.err == nil {
+		t.reviewKey(s.key)
+	}
 	return s
 }
 

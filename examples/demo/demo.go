@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/smileguard/smileguard/allowlist"
+	"github.com/smileguard/smileguard/middleware"
+	"github.com/smileguard/smileguard/signer"
+	"github.com/smileguard/smileguard/signer/signertest"
+)
+
+const (
+	callbackPath = "/smileid/callback"
+	partnerID    = "0042"
+
+	// The demo's rate limit: generous enough for every other row, from
+	// one address, and small enough that the flood trips it at once.
+	rateLimit = 1 // request per second per client IP
+	rateBurst = 20
+)
+
+// demo is a guarded receiver, a trusted proxy in front of it, and the
+// clients that play Smile ID and the attackers.
+type demo struct {
+	production, sandbox signer.Key // made up for this run, never printed
+	layout              loopback
+	receiverAddr        string
+	proxyAddr           string
+	proxyURL            string // Smile ID and proxied attackers post here
+	directURL           string // attackers who skip the proxy post here
+	client              *http.Client
+	handled             atomic.Int64 // callbacks the handler ran for
+	logs                logBuffer    // the guard's log
+	servers             []*http.Server
+
+	mu         sync.Mutex
+	signatures []string       // every signature made, to look for in the log
+	timestamps map[int64]bool // the milliseconds signed at, each used once
+}
+
+// start builds the demo's keys, guard and servers on layout.
+func start(layout loopback) (*demo, error) {
+	d := &demo{
+		production: signer.Key{ID: "production-demo", PartnerID: partnerID, APIKey: rand.Text(), Environment: signer.Production},
+		sandbox:    signer.Key{ID: "sandbox-demo", PartnerID: partnerID, APIKey: rand.Text(), Environment: signer.Sandbox},
+		layout:     layout,
+		client:     &http.Client{Transport: &http.Transport{}, Timeout: 5 * time.Second},
+		timestamps: map[int64]bool{},
+	}
+	keyring, err := signer.NewKeyring(d.production, d.sandbox)
+	if err != nil {
+		return nil, err
+	}
+	guard, err := middleware.NewGuard(middleware.GuardConfig{
+		Allowlist: allowlist.Config{
+			Allow:          []allowlist.Set{allowlist.SmileIDProduction, allowlist.SmileIDSandbox},
+			TrustedProxies: []netip.Prefix{netip.PrefixFrom(layout.proxyFrom, layout.proxyFrom.BitLen())},
+			Header:         "X-Forwarded-For",
+		},
+		RateLimit: &middleware.RateLimitConfig{Rate: rateLimit, Burst: rateBurst},
+		Callback:  middleware.CallbackConfig{Keyring: keyring},
+		Logger:    slog.New(slog.NewJSONHandler(&d.logs, nil)),
+	})
+	if err != nil {
+		return nil, err
+	}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.ReadAll(r.Body); err != nil {
+			http.Error(w, "cannot read the body", http.StatusBadRequest)
+			return
+		}
+		d.handled.Add(1)
+	})
+	mux := http.NewServeMux()
+	mux.Handle(callbackPath, guard.Handler(handler))
+
+	receiver, err := d.listen(layout.receiver, mux)
+	if err != nil {
+		return nil, err
+	}
+	d.receiverAddr = receiver.String()
+	d.directURL = "http://" + receiver.String() + callbackPath
+	if layout.attackers != layout.receiver {
+		direct, err := d.listen(layout.attackers, mux)
+		if err != nil {
+			d.close()
+			return nil, err
+		}
+		d.directURL = "http://" + direct.String() + callbackPath
+	}
+	proxy, err := d.listen("127.0.0.1", newProxy(&url.URL{Scheme: "http", Host: receiver.String()}, layout.proxyFrom))
+	if err != nil {
+		d.close()
+		return nil, err
+	}
+	d.proxyAddr = proxy.String()
+	d.proxyURL = "http://" + d.proxyAddr + callbackPath
+	return d, nil
+}
+
+// listen serves h on a free port of ip.
+func (d *demo) listen(ip string, h http.Handler) (net.Addr, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		return nil, err
+	}
+	d.servers = append(d.servers, serve(ln, h))
+	return ln.Addr(), nil
+}
+
+func (d *demo) close() {
+	for _, srv := range d.servers {
+		srv.Close()
+	}
+	d.client.CloseIdleConnections()
+}
+
+// sign returns body signed with key at now+offset, or a millisecond or so
+// later: each call signs at its own millisecond. The signature covers only
+// the timestamp and the partner id, so two bodies signed in the same
+// millisecond would share a (signature, timestamp) pair, and the guard
+// would take the second for a replay of the first.
+func (d *demo) sign(key signer.Key, body string, offset time.Duration) []byte {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	at := time.Now().Add(offset).Truncate(time.Millisecond)
+	for d.timestamps[at.UnixMilli()] {
+		at = at.Add(time.Millisecond)
+	}
+	d.timestamps[at.UnixMilli()] = true
+	out, err := signertest.SignCallback(key, []byte(body), at)
+	if err != nil {
+		panic(err) // the demo's bodies are JSON objects
+	}
+	d.signatures = append(d.signatures, signer.Sign(key.APIKey, key.PartnerID, signer.FormatTimestamp(at)))
+	return out
+}
+
+// request is one HTTP request of a scenario.
+type request struct {
+	method      string // "": POST
+	contentType string // "": application/json
+	body        []byte
+
+	from   string // the client address played, through the proxy
+	direct bool   // skip the proxy: connect to the receiver from an untrusted address
+	xff    string // the X-Forwarded-For an attacker writes
+}
+
+// send sends req and returns the status it was answered with.
+func (d *demo) send(ctx context.Context, req request) (int, error) {
+	method, target := http.MethodPost, d.proxyURL
+	if req.method != "" {
+		method = req.method
+	}
+	if req.direct {
+		target = d.directURL
+	}
+	r, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(req.body))
+	if err != nil {
+		return 0, err
+	}
+	r.Header.Set("Content-Type", "application/json")
+	if req.contentType != "" {
+		r.Header.Set("Content-Type", req.contentType)
+	}
+	if req.from != "" {
+		r.Header.Set(pretendHeader, req.from)
+	}
+	if req.xff != "" {
+		r.Header.Set("X-Forwarded-For", req.xff)
+	}
+	resp, err := d.client.Do(r)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, err
+}
+
+// logBuffer is a bytes.Buffer the guard may write to while it is read.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// describe says how the demo is laid out.
+func (d *demo) describe() string {
+	return fmt.Sprintf(""+
+		"  receiver   %-22s middleware.Guard: Smile ID's addresses, rate limit, signature, freshness, replay\n"+
+		"  proxy      %-22s your load balancer: connects from %s, writes X-Forwarded-For\n"+
+		"  attackers  %-22s connect to the receiver directly, from %s",
+		d.receiverAddr, d.proxyAddr, d.layout.proxyFrom, "", d.layout.attackers)
+}

@@ -1,0 +1,202 @@
+package receiver
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"golang.org/x/time/rate"
+
+	"github.com/smileguard/smileguard/allowlist"
+	"github.com/smileguard/smileguard/middleware"
+	"github.com/smileguard/smileguard/signer"
+)
+
+// The environment variables FromEnv reads; the package documentation says
+// what each one means.
+const (
+	EnvKeys            = "SMILEID_KEYS"      // read by signer.LoadKeysEnv, with each key's own variables
+	EnvKeysFile        = "SMILEID_KEYS_FILE" // read by signer.LoadKeysFile
+	EnvTrustedProxies  = "SMILEGUARD_TRUSTED_PROXIES"
+	EnvForwardedHeader = "SMILEGUARD_FORWARDED_HEADER"
+	EnvListen          = "SMILEGUARD_LISTEN"
+	EnvRate            = "SMILEGUARD_RATE"
+	EnvBurst           = "SMILEGUARD_BURST"
+)
+
+// The defaults of the optional variables.
+const (
+	DefaultListen            = ":8080"
+	DefaultRate   rate.Limit = 20 // per client IP; Smile ID sends from four addresses per environment
+	DefaultBurst             = 40
+)
+
+// Config is the receiver's configuration. FromEnv builds one from
+// environment variables; a test or a load test may fill one in directly.
+type Config struct {
+	// Keys are the API keys callbacks may be signed with, at least one.
+	// Their environments are the ones whose callbacks are accepted, each
+	// from Smile ID's addresses for it.
+	Keys []signer.Key
+
+	// TrustedProxies are your load balancers; empty: the peer is the
+	// client.
+	TrustedProxies []netip.Prefix
+
+	// ForwardedHeader is the header TrustedProxies write; it must be empty
+	// without them.
+	ForwardedHeader string
+
+	// Listen is the address ListenAndServe listens on.
+	Listen string
+
+	// RateLimit limits each client IP.
+	RateLimit middleware.RateLimitConfig
+}
+
+// LogValue implements slog.LogValuer: everything but the API keys, of which
+// only the IDs and environments are shown.
+func (c Config) LogValue() slog.Value {
+	keys := make([]string, len(c.Keys))
+	for i, k := range c.Keys {
+		keys[i] = k.ID + " (" + string(k.Environment) + ")"
+	}
+	proxies := make([]string, len(c.TrustedProxies))
+	for i, p := range c.TrustedProxies {
+		proxies[i] = p.String()
+	}
+	return slog.GroupValue(
+		slog.Any("keys", keys),
+		slog.Any("trusted_proxies", proxies),
+		slog.String("forwarded_header", c.ForwardedHeader),
+		slog.String("listen", c.Listen),
+		slog.Float64("rate", float64(c.RateLimit.Rate)),
+		slog.Int("burst", c.RateLimit.Burst),
+	)
+}
+
+// ErrConfig is wrapped by every error FromEnv returns.
+var ErrConfig = errors.New("receiver: bad configuration")
+
+// FromEnv reads the configuration from the environment variables listed in
+// the package documentation, through lookup (os.LookupEnv in main). Its
+// error names every variable that is missing or bad, and never holds a key.
+func FromEnv(lookup func(string) (string, bool)) (Config, error) {
+	getenv := func(name string) string {
+		value, _ := lookup(name)
+		return value
+	}
+	var p problems
+	cfg := Config{
+		Listen:    DefaultListen,
+		RateLimit: middleware.RateLimitConfig{Rate: DefaultRate, Burst: DefaultBurst},
+	}
+
+	_, fromEnv := lookup(EnvKeys)
+	file := getenv(EnvKeysFile)
+	var err error
+	switch {
+	case !fromEnv && file == "":
+		p.add("neither %s nor %s is set", EnvKeys, EnvKeysFile)
+	case fromEnv && file != "":
+		p.add("%s and %s are both set: keep the keys in one place", EnvKeys, EnvKeysFile)
+	case file != "":
+		cfg.Keys, err = signer.LoadKeysFile(file)
+	default:
+		cfg.Keys, err = signer.LoadKeysEnv("", lookup)
+	}
+	if err != nil {
+		p.add("%v", err) // names the variable or file and the key, never a value
+	}
+
+	if list := getenv(EnvTrustedProxies); list != "" {
+		entries := strings.Split(list, ",")
+		for i := range entries {
+			entries[i] = strings.TrimSpace(entries[i])
+		}
+		set, err := allowlist.ParseSet("proxies", entries...)
+		if err != nil {
+			p.add("%s: %v", EnvTrustedProxies, err)
+		}
+		cfg.TrustedProxies = set.Prefixes
+	}
+	cfg.ForwardedHeader = getenv(EnvForwardedHeader)
+	switch {
+	case cfg.ForwardedHeader != "" && getenv(EnvTrustedProxies) == "":
+		p.add("%s is set but %s is not: nobody's header would be believed", EnvForwardedHeader, EnvTrustedProxies)
+	case cfg.ForwardedHeader == "" && len(cfg.TrustedProxies) > 0:
+		cfg.ForwardedHeader = "X-Forwarded-For"
+	case cfg.ForwardedHeader != "":
+		// The allowlist knows which names are valid; ask it.
+		_, err := allowlist.New(allowlist.Config{
+			Allow:          []allowlist.Set{allowlist.SmileIDProduction},
+			TrustedProxies: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")},
+			Header:         cfg.ForwardedHeader,
+		})
+		if err != nil {
+			p.add("%s %q is not a valid header name", EnvForwardedHeader, cfg.ForwardedHeader)
+		}
+	}
+
+	if listen := getenv(EnvListen); listen != "" {
+		if problem := checkListen(listen); problem != "" {
+			p.add("%s %q: %s", EnvListen, listen, problem)
+		}
+		cfg.Listen = listen
+	}
+
+	if s := getenv(EnvRate); s != "" {
+		r, err := strconv.ParseFloat(s, 64)
+		if err != nil || r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {
+			p.add("%s %q is not a positive number of requests per second", EnvRate, s)
+		}
+		cfg.RateLimit.Rate = rate.Limit(r)
+	}
+	if s := getenv(EnvBurst); s != "" {
+		b, err := strconv.Atoi(s)
+		if err != nil || b < 1 {
+			p.add("%s %q is not a whole number of requests, at least 1", EnvBurst, s)
+		}
+		cfg.RateLimit.Burst = b
+	}
+
+	if err := p.err(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// checkListen says what is wrong with a listen address, if anything.
+func checkListen(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "not host:port"
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return "the port is not a number from 0 to 65535"
+	}
+	if _, err := netip.ParseAddr(host); host != "" && host != "localhost" && err != nil {
+		return "the host is not an IP address"
+	}
+	return ""
+}
+
+// problems collects every configuration problem, so that one start-up
+// error lists them all.
+type problems []string
+
+func (p *problems) add(format string, args ...any) {
+	*p = append(*p, fmt.Sprintf(format, args...))
+}
+
+func (p problems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrConfig, strings.Join(p, "; "))
+}

@@ -1,0 +1,116 @@
+package signer
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// syncBuffer is a log destination safe for concurrent requests.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// records returns the key review records logged so far.
+func (b *syncBuffer) records() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, line := range strings.Split(b.buf.String(), "\n") {
+		if strings.Contains(line, "smileguard: API key needs attention") {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+func TestTransportLogsItsKeyOnceWhenDueForRotation(t *testing.T) {
+	old := transportKey
+	old.CreatedAt = transportTime.Add(-100 * 24 * time.Hour)
+	var logs syncBuffer
+	tr := &Transport{Base: &stubTransport{}, Key: old, Now: tickingClock(), Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
+	send := func() {
+		req, _ := newRequest(t, http.MethodGet, "https://testapi.smileidentity.com/v2/x", "")
+		resp, err := tr.RoundTrip(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); send() }()
+	}
+	wg.Wait()
+	send()
+	records := logs.records()
+	require.Len(t, records, 1, "one record per key, concurrent first requests included")
+	assert.Contains(t, records[0], `"level":"WARN"`)
+	assert.Contains(t, records[0], `"key":{"id":"sandbox-t","environment":"sandbox","problem":"older than the rotation age","age_days":100}`)
+
+	tr.Hosts = []string{"testapi.smileidentity.com"} // the state changes, the key does not
+	send()
+	assert.Len(t, logs.records(), 1)
+
+	expiring := old
+	expiring.ID, expiring.APIKey, expiring.CreatedAt = "sandbox-t2", "another-API-key", time.Time{}
+	expiring.NotAfter = transportTime.Add(24 * time.Hour)
+	tr.Key = expiring
+	send()
+	records = logs.records()
+	require.Len(t, records, 2, "a new key is reviewed")
+	assert.Contains(t, records[1], `"id":"sandbox-t2","environment":"sandbox","problem":"expires soon"`)
+
+	assert.NotContains(t, logs.buf.String(), old.APIKey)
+	assert.NotContains(t, logs.buf.String(), expiring.APIKey)
+}
+
+func TestTransportKeyReviewNeedsALoggerAndAReason(t *testing.T) {
+	old := transportKey
+	old.CreatedAt = transportTime.Add(-100 * 24 * time.Hour)
+	tests := []struct {
+		name   string
+		key    Key
+		policy KeyPolicy
+		logs   int
+	}{
+		{"old key", old, KeyPolicy{}, 1},
+		{"healthy key", transportKey, KeyPolicy{}, 0},
+		{"age check off", old, KeyPolicy{MaxAge: -1}, 0},
+		{"longer rotation", old, KeyPolicy{MaxAge: 180 * 24 * time.Hour}, 0},
+		{"invalid key: refused, not reviewed", Key{ID: "broken", PartnerID: "085", Environment: Sandbox, CreatedAt: old.CreatedAt}, KeyPolicy{}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs syncBuffer
+			tr := &Transport{Base: &stubTransport{}, Key: tt.key, Now: tickingClock(), KeyPolicy: tt.policy,
+				Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
+			req, _ := newRequest(t, http.MethodGet, "https://testapi.smileidentity.com/v2/x", "")
+			if resp, err := tr.RoundTrip(req); err == nil {
+				resp.Body.Close()
+			}
+			assert.Len(t, logs.records(), tt.logs)
+		})
+	}
+
+	// No logger: nothing to log to, and nothing fails.
+	tr := &Transport{Base: &stubTransport{}, Key: old, Now: tickingClock()}
+	req, _ := newRequest(t, http.MethodGet, "https://testapi.smileidentity.com/v2/x", "")
+	resp, err := tr.RoundTrip(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+}
