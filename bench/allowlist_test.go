@@ -122,21 +122,32 @@ func ginCheck(tb testing.TB) clientIPCheck {
 var clientIPContenders = []struct {
 	name string
 	new  func(testing.TB) clientIPCheck
+	// spoofable: the contender admits a request from an untrusted peer
+	// whose own X-Forwarded-For names a Smile ID address.
+	// RightmostTrustedRangeStrategy reads the header alone and never looks
+	// at the peer: it is meant for servers that only the proxies can reach.
+	spoofable bool
 }{
-	{"smileguard", smileguardCheck},
-	{"realclientip-go", realclientipCheck},
-	{"echo", echoCheck},
-	{"gin", ginCheck},
+	{"smileguard", smileguardCheck, false},
+	{"realclientip-go", realclientipCheck, true},
+	{"echo", echoCheck, false},
+	{"gin", ginCheck, false},
 }
 
 // TestClientIPContendersAgree makes sure every contender is measured on the
-// path that admits the request, and finds the same client.
+// path that admits the request, and finds the same client. It also records
+// which contenders a spoofed header fools, for the README's footnote.
 func TestClientIPContendersAgree(t *testing.T) {
 	for _, c := range clientIPContenders {
 		t.Run(c.name, func(t *testing.T) {
 			check := c.new(t)
 			assert.True(t, check.allow(clientIPRequest()))
 			assert.Equal(t, clientIPWant, check.clientIP(clientIPRequest()))
+
+			spoofed := clientIPRequest()
+			spoofed.RemoteAddr = "6.6.6.6:43122"
+			spoofed.Header.Set("X-Forwarded-For", clientIPWant)
+			assert.Equal(t, c.spoofable, check.allow(spoofed), "spoofed header from an untrusted peer admitted")
 		})
 	}
 }
