@@ -5,12 +5,17 @@
 //
 // From the repository root:
 //
-//	go run ./bench/cmd/benchtable                 # go test -bench . -benchmem -count 5, then the table
+//	go run ./bench/cmd/benchtable                 # 5 rounds of go test -bench . -benchmem, then the table
 //	go run ./bench/cmd/benchtable -count 10 -bench ClientIP
 //	go run ./bench/cmd/benchtable -in bench.txt   # the table of an earlier run's output ("-": stdin)
 //
-// The output of go test goes to stderr as it comes, so a long run shows
-// progress and leaves the raw figures in a log; the table goes to stdout.
+// Each round is a go test run of every benchmark once (-count=1), rather
+// than one run with -count=N, which repeats each benchmark N times in a
+// row: on a shared machine whose load drifts, rounds measure the
+// contenders in alternation, so that the drift touches them alike and
+// the ratios hold. The output of go test goes to stderr as it comes, so a
+// long run shows progress and leaves the raw figures in a log; the table
+// goes to stdout.
 package main
 
 import (
@@ -27,7 +32,7 @@ import (
 const benchPackage = "github.com/smileguard/smileguard/bench"
 
 func main() {
-	count := flag.Int("count", 5, "runs of each benchmark (go test -count)")
+	count := flag.Int("count", 5, "rounds: go test runs of every benchmark")
 	bench := flag.String("bench", ".", "benchmarks to run (go test -bench)")
 	in := flag.String("in", "", `read go test output from this file ("-": stdin) instead of running go test`)
 	flag.Parse()
@@ -49,7 +54,7 @@ func main() {
 }
 
 // benchOutput returns the text output of go test -bench: read from in, or
-// from running the benchmarks of benchPackage.
+// from running the benchmarks of benchPackage in count rounds.
 func benchOutput(in, bench string, count int) ([]byte, error) {
 	switch in {
 	case "-":
@@ -59,11 +64,14 @@ func benchOutput(in, bench string, count int) ([]byte, error) {
 		return os.ReadFile(in)
 	}
 	var out bytes.Buffer
-	cmd := exec.Command("go", "test", "-run=^$", "-bench="+bench, "-benchmem", fmt.Sprintf("-count=%d", count), benchPackage)
-	cmd.Stdout = io.MultiWriter(&out, os.Stderr)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("go test: %w", err)
+	for round := 1; round <= count; round++ {
+		fmt.Fprintf(os.Stderr, "benchtable: round %d of %d\n", round, count)
+		cmd := exec.Command("go", "test", "-run=^$", "-bench="+bench, "-benchmem", "-count=1", benchPackage)
+		cmd.Stdout = io.MultiWriter(&out, os.Stderr)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("go test: %w", err)
+		}
 	}
 	return out.Bytes(), nil
 }
