@@ -93,11 +93,16 @@ func Parse(r io.Reader) (Runs, error) {
 
 // Format writes runs as a markdown table, one row per result in input
 // order, then a line on how the figures were taken.
+//
+// The ratio to smileguard is the median over runs of the ratio within a
+// run when both have the same number of runs (benchtable's rounds measure
+// them in alternation, so a drift of the machine's load cancels out), and
+// the ratio of the medians otherwise.
 func Format(w io.Writer, runs Runs) error {
-	ref := map[string]float64{}
+	ref := map[string]*Result{}
 	for _, r := range runs.Results {
 		if r.Contender == reference && len(r.NsPerOp) > 0 {
-			ref[r.Group] = median(r.NsPerOp)
+			ref[r.Group] = r
 		}
 	}
 	var b strings.Builder
@@ -107,8 +112,8 @@ func Format(w io.Writer, runs Runs) error {
 	for _, r := range runs.Results {
 		counts[len(r.NsPerOp)] = true
 		ratio := ""
-		if base, ok := ref[r.Group]; ok && len(r.NsPerOp) > 0 && base > 0 {
-			ratio = formatRatio(median(r.NsPerOp) / base)
+		if base, ok := ref[r.Group]; ok && len(r.NsPerOp) > 0 {
+			ratio = formatRatio(ratioTo(r.NsPerOp, base.NsPerOp))
 		}
 		contender := r.Contender
 		if contender == reference {
@@ -123,13 +128,28 @@ func Format(w io.Writer, runs Runs) error {
 		n = append(n, c)
 	}
 	slices.Sort(n)
-	fmt.Fprintf(&b, "\nMedian of %s runs each (go test -bench -benchmem); spread is (max − min) / median.", joinInts(n))
+	fmt.Fprintf(&b, "\nMedian of %s runs each (go test -bench -benchmem); spread is (max − min) / median;"+
+		" the ratio is the median of the ratios within each run.", joinInts(n))
 	if len(runs.Env) > 0 {
 		fmt.Fprintf(&b, " %s.", strings.Join(runs.Env, ", "))
 	}
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// ratioTo returns how many times longer ns takes than base: the median of
+// the ratios run by run if both have as many runs, else the ratio of the
+// medians.
+func ratioTo(ns, base []float64) float64 {
+	if len(ns) != len(base) {
+		return median(ns) / median(base)
+	}
+	ratios := make([]float64, len(ns))
+	for i := range ns {
+		ratios[i] = ns[i] / base[i]
+	}
+	return median(ratios)
 }
 
 func median(values []float64) float64 {
