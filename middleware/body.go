@@ -5,8 +5,15 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 )
+
+// maxPrealloc is the most readBody allocates for a body before that many
+// of its bytes have arrived: a declared length costs a client nothing to
+// send, so it is believed only once the body is on its way. A client that
+// stalls then holds at most maxPrealloc, not MaxBodyBytes.
+const maxPrealloc = 64 << 10
 
 // isJSON reports whether the request declares exactly one Content-Type and
 // it is application/json, parameters allowed.
@@ -38,7 +45,7 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error)
 	if r.ContentLength >= 0 {
 		size = r.ContentLength + 1 // one spare byte to meet EOF without growing
 	}
-	buf := make([]byte, 0, size)
+	buf := make([]byte, 0, min(size, maxPrealloc))
 	body := http.MaxBytesReader(w, r.Body, max)
 	for {
 		n, err := body.Read(buf[len(buf):cap(buf)])
@@ -53,7 +60,11 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error)
 			}
 			return nil, ErrBodyRead
 		}
-		if len(buf) == cap(buf) {
+		switch {
+		case len(buf) < cap(buf):
+		case int64(cap(buf)) < size: // the first maxPrealloc bytes came
+			buf = slices.Grow(buf, int(size)-len(buf))
+		default:
 			buf = append(buf, 0)[:len(buf)]
 		}
 	}

@@ -26,8 +26,10 @@
 // CallbackAuth and RateLimiter can also be used alone. At start-up the
 // verifier logs each API key that is due for rotation or about to expire
 // (signer.Keyring.Review). Every refusal is answered with a fixed status and
-// a short plain-text reason and logged at Warn; no response or log record
-// ever contains an API key, a credential, a whole signature or a body.
+// a short plain-text reason, and logged at Warn but for the rate limit's
+// 429s, which would flood the log as fast as they came; no response or log
+// record ever contains an API key, a credential, a whole signature or a
+// body.
 //
 // The next handler reads the exact bytes that arrived, with ContentLength and
 // GetBody set, and finds the verified Callback with CallbackFromContext.

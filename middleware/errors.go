@@ -7,11 +7,11 @@ import (
 	"github.com/smileguard/smileguard/signer"
 )
 
-// Sentinel errors, one per reason a callback is refused. Reason returns them
-// to a Rejected handler and StatusCode maps each to its HTTP status. The
-// last three are CallbackAuth's. An
-// unparseable timestamp is reported with signer.ErrBadTimestamp and a
-// signature that does not verify with signer.ErrInvalidSignature.
+// Sentinel errors, one per reason a callback is refused, each with the
+// status StatusCode maps it to. Reason returns them to a Rejected handler.
+// The last three are CallbackAuth's. An unparseable timestamp is reported
+// with signer.ErrBadTimestamp (400) and a signature that does not verify
+// with signer.ErrInvalidSignature (401).
 var (
 	ErrMethodNotAllowed     = errors.New("middleware: method not allowed")                       // 405
 	ErrUnsupportedMediaType = errors.New("middleware: content type must be application/json")    // 415
@@ -65,8 +65,8 @@ type reason struct {
 func (e reason) Error() string { return e.msg }
 func (e reason) Unwrap() error { return e.parent }
 
-// StatusCode returns the HTTP status the guard answers err with: the table
-// in the package documentation. Errors it does not know are 500.
+// StatusCode returns the HTTP status the guard answers err with, as listed
+// beside each sentinel error above. Errors it does not know are 500.
 func StatusCode(err error) int {
 	switch {
 	case err == nil, errors.Is(err, ErrAlreadyHandled):

@@ -88,13 +88,7 @@ func NewRateLimiter(cfg RateLimitConfig) (*RateLimiter, error) {
 // and a Retry-After of whole seconds, rounded up, and passes the others to
 // next.
 func (l *RateLimiter) Handler(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if wait, ok := l.Allow(rateKey(r)); !ok {
-			tooMany(w, wait)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	return LimitHandler(l, nil, next) // Take never fails: nothing to log
 }
 
 // Take implements ClientLimiter. It never fails.
@@ -133,8 +127,9 @@ func (l *RateLimiter) bucket(ip netip.Addr, now time.Time) *rate.Limiter {
 		l.pushFront(c)
 		return c.bucket
 	}
-	// The least recently seen client has the fullest bucket there is. If
-	// it has refilled, it is as good as new: hand it over.
+	// The least recently seen client has had the longest to refill. If
+	// its bucket is full, it is as good as new: hand it over. (Another
+	// client's may be full too, but finding it would cost a scan.)
 	oldest := l.lru.prev
 	if oldest.bucket.TokensAt(now) >= float64(l.burst) {
 		delete(l.clients, oldest.addr)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -22,6 +23,9 @@ func TestReplayDefence(t *testing.T) {
 	tampered := bytes.Replace(valid, []byte(`"ResultCode":"1012"`), []byte(`"ResultCode":"1013"`), 1)
 	require.NotEqual(t, valid, tampered)
 	reordered := bytes.Replace(valid, []byte(`{"SmileJobID"`), []byte(`{ "SmileJobID"`), 1)
+	// The same pair spelled with JSON escapes, carrying a tampered body.
+	escapedSignature := escapeFirstByte(t, tampered, "signature")
+	escapedTimestamp := escapeFirstByte(t, tampered, "timestamp")
 
 	type step struct {
 		body        []byte
@@ -60,6 +64,11 @@ func TestReplayDefence(t *testing.T) {
 			{tampered, 0, 401, false},
 			{valid, 0, 200, true},
 		}},
+		{"the pair spelled with escapes is the same pair", []step{
+			{valid, 0, 200, true},
+			{escapedSignature, 0, 401, false},
+			{escapedTimestamp, 0, 401, false},
+		}},
 		{"a 4xx from the handler releases too", []step{
 			{valid, 422, 422, true},
 			{valid, 202, 202, true},
@@ -79,6 +88,20 @@ func TestReplayDefence(t *testing.T) {
 			}
 		})
 	}
+}
+
+// escapeFirstByte returns body with the first byte of the string value of
+// its top-level member name written as a \u00XX escape, which decodes to
+// the same string.
+func escapeFirstByte(t *testing.T, body []byte, name string) []byte {
+	t.Helper()
+	prefix := []byte(`"` + name + `":"`)
+	i := bytes.Index(body, prefix)
+	require.GreaterOrEqual(t, i, 0, name)
+	at := i + len(prefix)
+	out := append([]byte(nil), body[:at]...)
+	out = append(out, fmt.Sprintf(`\u%04x`, body[at])...)
+	return append(out, body[at+1:]...)
 }
 
 func TestInFlightDeliveryGets409(t *testing.T) {

@@ -3,6 +3,7 @@ package signer
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -83,9 +84,11 @@ type Transport struct {
 	// VerifyResponses makes RoundTrip verify the top-level "signature" and
 	// "timestamp" of JSON object responses from signed hosts, as Smile ID
 	// sends them with job_status. A response that does not verify, or that
-	// cannot be verified, is closed and RoundTrip returns an error
-	// wrapping ErrInvalidResponseSignature. Responses that carry neither
-	// member pass unchanged. See MaxVerifiedResponseBytes.
+	// cannot be verified (compressed, malformed, over
+	// MaxVerifiedResponseBytes), is closed and RoundTrip returns an error
+	// wrapping ErrInvalidResponseSignature; one whose body cannot be read
+	// returns the read's error. Responses that carry neither member pass
+	// unchanged. The timestamp's freshness is not checked.
 	VerifyResponses bool
 
 	// Logger, if not nil, gets one Warn record (see LogKeyWarnings) when
@@ -182,6 +185,20 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	return s.verifyResponse(req, resp)
+}
+
+// Format implements fmt.Formatter: every verb prints the Transport's Key
+// (with its APIKey redacted, as Key prints itself), Hosts, SourceSDK,
+// SourceSDKVersion and VerifyResponses. Without it fmt would print the
+// state a Transport derives on first use, which holds the API key in the
+// clear.
+func (t *Transport) Format(f fmt.State, _ rune) {
+	if t == nil {
+		io.WriteString(f, "<nil>")
+		return
+	}
+	fmt.Fprintf(f, "&signer.Transport{Key: %v, Hosts: %q, SourceSDK: %q, SourceSDKVersion: %q, VerifyResponses: %t}",
+		t.Key, t.Hosts, t.SourceSDK, t.SourceSDKVersion, t.VerifyResponses)
 }
 
 func (t *Transport) base() http.RoundTripper {

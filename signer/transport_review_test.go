@@ -2,6 +2,7 @@ package signer
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -113,4 +114,28 @@ func TestTransportKeyReviewNeedsALoggerAndAReason(t *testing.T) {
 	resp, err := tr.RoundTrip(req)
 	require.NoError(t, err)
 	resp.Body.Close()
+}
+
+func TestTransportInUsePrintsNoAPIKey(t *testing.T) {
+	old := transportKey
+	old.CreatedAt = transportTime.Add(-100 * 24 * time.Hour) // reviewed and logged on first use
+	var logs syncBuffer
+	tr := &Transport{Base: &stubTransport{}, Key: old, Now: tickingClock(), Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	req, _ := newRequest(t, http.MethodGet, "https://testapi.smileidentity.com/v2/x", "")
+	resp, err := tr.RoundTrip(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+
+	client := &http.Client{Transport: tr}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d", "%10v"} {
+		out := fmt.Sprintf(verb, tr)
+		assert.NotContains(t, out, old.APIKey, "the Transport, %s", verb)
+		assert.NotContains(t, out, fmt.Sprintf("%x", old.APIKey)[:16], "the Transport, %s", verb)
+		assert.NotContains(t, fmt.Sprintf(verb, client), old.APIKey, "an http.Client, %s", verb)
+	}
+	assert.Equal(t, `&signer.Transport{Key: signer.Key{ID: "sandbox-t", PartnerID: "085", Environment: "sandbox", APIKey: [REDACTED], `+
+		`CreatedAt: 2026-08-13T10:00:00Z}, Hosts: [], SourceSDK: "", SourceSDKVersion: "", VerifyResponses: false}`, fmt.Sprint(tr))
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("configured", "transport", tr)
+	assert.NotContains(t, logs.buf.String(), old.APIKey)
+	assert.Equal(t, "<nil>", fmt.Sprint((*Transport)(nil)))
 }
