@@ -12,36 +12,24 @@ import (
 // ignored, and the whole body must be one valid JSON object. Each member
 // must be present once and be a string.
 func findFields(body []byte) (signature, timestamp []byte, err error) {
-	var sigCount, tsCount int
-	err = jsonobj.Scan(body, func(m jsonobj.Member) error {
-		key := m.Key(body)
-		switch {
-		case jsonobj.KeyEquals(key, "signature"):
-			sigCount++
-			signature = m.Value(body)
-		case jsonobj.KeyEquals(key, "timestamp"):
-			tsCount++
-			timestamp = m.Value(body)
-		}
-		return nil
-	})
+	found, err := jsonobj.FindSigned(body)
 	switch {
 	case err != nil:
 		return nil, nil, errNotObject
-	case sigCount == 0:
+	case found.Signatures == 0:
 		return nil, nil, errMissingSignature
-	case tsCount == 0:
+	case found.Timestamps == 0:
 		return nil, nil, errMissingTimestamp
-	case sigCount > 1:
+	case found.Signatures > 1:
 		return nil, nil, errDuplicateSignature
-	case tsCount > 1:
+	case found.Timestamps > 1:
 		return nil, nil, errDuplicateTimestamp
-	case signature[0] != '"':
+	case found.Signature[0] != '"':
 		return nil, nil, errSignatureNotString
-	case timestamp[0] != '"':
+	case found.Timestamp[0] != '"':
 		return nil, nil, errTimestampNotString
 	}
-	return signature, timestamp, nil
+	return found.Signature, found.Timestamp, nil
 }
 
 // plainString returns the contents of a string token that has no escapes,

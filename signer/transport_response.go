@@ -80,29 +80,17 @@ func (s *transportState) checkResponse(body []byte) error {
 	if i := skipJSONSpace(body); i == len(body) || body[i] != '{' {
 		return nil
 	}
-	var signature, timestamp []byte
-	var signatures, timestamps int
-	err := jsonobj.Scan(body, func(m jsonobj.Member) error {
-		switch key := m.Key(body); {
-		case jsonobj.KeyEquals(key, "signature"):
-			signatures++
-			signature = m.Value(body)
-		case jsonobj.KeyEquals(key, "timestamp"):
-			timestamps++
-			timestamp = m.Value(body)
-		}
-		return nil
-	})
+	found, err := jsonobj.FindSigned(body)
 	switch {
 	case err != nil:
 		return errResponseSyntax
-	case signatures == 0 && timestamps == 0:
+	case found.Signatures == 0 && found.Timestamps == 0:
 		return nil
-	case signatures != 1 || timestamps != 1:
+	case found.Signatures != 1 || found.Timestamps != 1:
 		return errResponseMembers
 	}
-	sig, ok1 := jsonobj.Unquote(signature)
-	ts, ok2 := jsonobj.Unquote(timestamp)
+	sig, ok1 := jsonobj.Unquote(found.Signature)
+	ts, ok2 := jsonobj.Unquote(found.Timestamp)
 	if !ok1 || !ok2 {
 		return errResponseMembers
 	}
