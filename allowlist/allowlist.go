@@ -2,11 +2,12 @@ package allowlist
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync/atomic"
+
+	"github.com/smileguard/smileguard/internal/plaintext"
 )
 
 // An Allowlist admits requests whose client IP is in one of its allowed
@@ -147,9 +148,5 @@ func truncate(s string, n int) string {
 // forbidden is the default Denied handler. It does not say why: the reason
 // would teach a caller how to get through.
 func forbidden(w http.ResponseWriter, _ *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusForbidden)
-	io.WriteString(w, "allowlist: forbidden\n")
+	plaintext.Write(w, http.StatusForbidden, "allowlist: forbidden")
 }

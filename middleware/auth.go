@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+
+	"github.com/smileguard/smileguard/internal/plaintext"
 )
 
 // DefaultAuthRealm is the realm CallbackAuth names in its challenges when
@@ -218,7 +220,7 @@ func (a *CallbackAuth) reject(w http.ResponseWriter, r *http.Request, err error)
 		a.rejected.ServeHTTP(w, r.WithContext(&delivery{Context: r.Context(), err: err}))
 		return
 	}
-	writeText(w, status, err.Error())
+	plaintext.Write(w, status, err.Error())
 }
 
 // visibleASCII reports whether s is made of visible ASCII characters only

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/smileguard/smileguard/allowlist"
+	"github.com/smileguard/smileguard/internal/plaintext"
 )
 
 // delivery is the per-request state of the verifier, allocated once per
@@ -157,7 +158,7 @@ func (v *CallbackVerifier) reject(w http.ResponseWriter, r *http.Request, d *del
 		v.rejected.ServeHTTP(w, r.WithContext(d))
 		return
 	}
-	writeText(w, status, err.Error())
+	plaintext.Write(w, status, err.Error())
 }
 
 // acknowledge answers a retried delivery that was already handled.
@@ -168,16 +169,7 @@ func (v *CallbackVerifier) acknowledge(w http.ResponseWriter, r *http.Request, d
 			slog.String("key_id", d.callback.KeyID), slog.String("client_ip", clientIP(r)),
 			slog.String("delivery", shortID(id)))
 	}
-	writeText(w, http.StatusOK, ErrAlreadyHandled.Error())
-}
-
-// writeText writes a short fixed plain-text answer.
-func writeText(w http.ResponseWriter, status int, text string) {
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	io.WriteString(w, text+"\n")
+	plaintext.Write(w, http.StatusOK, ErrAlreadyHandled.Error())
 }
 
 // clientIP names the client in logs: the allowlist's decision, else the

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/netip"
 	"time"
+
+	"github.com/smileguard/smileguard/internal/plaintext"
 )
 
 // A ClientLimiter is a per-client rate limit. RateLimiter is the in-memory
@@ -31,7 +33,7 @@ func LimitHandler(l ClientLimiter, logger *slog.Logger, next http.Handler) http.
 				logger.LogAttrs(r.Context(), slog.LevelError, "smileguard: rate limiter unavailable",
 					slog.String("error", err.Error()), slog.String("client_ip", clientIP(r)))
 			}
-			writeText(w, http.StatusServiceUnavailable, ErrLimiterUnavailable.Error())
+			plaintext.Write(w, http.StatusServiceUnavailable, ErrLimiterUnavailable.Error())
 		case !ok:
 			tooMany(w, wait)
 		default:

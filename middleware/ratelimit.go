@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/smileguard/smileguard/allowlist"
+	"github.com/smileguard/smileguard/internal/plaintext"
 )
 
 // maxWait caps the wait Allow reports, so a tiny Rate cannot overflow it.
@@ -165,7 +166,7 @@ func (l *RateLimiter) moveToFront(c *client) {
 // tooMany answers 429 with a Retry-After of whole seconds, rounded up.
 func tooMany(w http.ResponseWriter, wait time.Duration) {
 	w.Header().Set("Retry-After", strconv.FormatInt(retryAfterSeconds(wait), 10))
-	writeText(w, http.StatusTooManyRequests, ErrRateLimited.Error())
+	plaintext.Write(w, http.StatusTooManyRequests, ErrRateLimited.Error())
 }
 
 // rateKey is the client a request is counted against: the allowlist's
