@@ -68,6 +68,13 @@ type CallbackAuth struct {
 	rejected   http.Handler
 }
 
+// Format implements fmt.Formatter: a CallbackAuth prints how many
+// credentials of each scheme it accepts, never their digests, which for a
+// weak password would be worth cracking offline.
+func (a *CallbackAuth) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "middleware.CallbackAuth{Basic: %d credentials, Bearer: %d tokens}", len(a.basic), len(a.bearer))
+}
+
 // NewCallbackAuth validates cfg and returns the check. It refuses a
 // configuration without any credential, a Basic user-id with a ":" or a
 // control character, an empty Basic password or one with a control

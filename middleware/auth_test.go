@@ -1,7 +1,9 @@
 package middleware
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -169,4 +171,18 @@ func TestNewCallbackAuthRefuses(t *testing.T) {
 	a := newAuth(t, AuthConfig{Basic: []BasicCredential{{User: user, Password: password}}, Bearer: []BearerToken{BearerToken(long[:MaxAuthorizationBytes-7])}})
 	assert.NoError(t, a.Check(withAuthorization(basic(user+":"+password))))
 	assert.NoError(t, a.Check(withAuthorization("Bearer "+long[:MaxAuthorizationBytes-7])))
+}
+
+func TestCallbackAuthPrintsNoDigest(t *testing.T) {
+	a, err := NewCallbackAuth(AuthConfig{
+		Basic:  []BasicCredential{{User: "smileid", Password: "weak"}},
+		Bearer: []BearerToken{"token-value"},
+	})
+	require.NoError(t, err)
+	digest := sha256.Sum256([]byte("smileid:weak"))
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%d"} {
+		out := fmt.Sprintf(verb, a)
+		assert.Equal(t, "middleware.CallbackAuth{Basic: 1 credentials, Bearer: 1 tokens}", out, verb)
+		assert.NotContains(t, out, fmt.Sprintf("%x", digest[:4]), verb)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -90,7 +91,7 @@ func (v *CallbackVerifier) serve(w http.ResponseWriter, r *http.Request, next ht
 			v.logger.LogAttrs(r.Context(), slog.LevelError, "smileguard: replay store refused a callback",
 				slog.String("error", err.Error()), slog.String("delivery", shortID(id)))
 		}
-		if err != ErrReplayStoreFull {
+		if !errors.Is(err, ErrReplayStoreFull) {
 			err = ErrReplayStore // never pass a store's own text to the client
 		}
 		v.reject(w, r, d, err)

@@ -28,7 +28,7 @@ func newClient(key signer.Key, base http.RoundTripper, hosts []string) *http.Cli
 			Hosts:           hosts,
 			Key:             key,
 			Limiter:         rate.NewLimiter(10, 10),
-			VerifyResponses: true, // refuse a job status Smile ID did not sign
+			VerifyResponses: true, // refuse a job status whose signature does not verify
 		},
 	}
 }
