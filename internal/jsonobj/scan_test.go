@@ -115,6 +115,8 @@ func TestKeyEqualsAndUnquote(t *testing.T) {
 		{`"\ude00\ud83d"`, "\ufffd\ufffd"},
 		{"\"\xff\"", "\ufffd"},
 		{"\"é\"", "é"},
+		{`"sig\u006eature\u00e9"`, "signatureé"},
+		{"\"signatur\xe9\"", "signatur\ufffd"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.raw, func(t *testing.T) {
@@ -124,6 +126,9 @@ func TestKeyEqualsAndUnquote(t *testing.T) {
 			got, ok := Unquote([]byte(tt.raw))
 			require.True(t, ok)
 			assert.Equal(t, want, got)
+			if !isASCII(want) {
+				return // KeyEquals takes ASCII names only
+			}
 			assert.True(t, KeyEquals([]byte(tt.raw), want))
 			assert.False(t, KeyEquals([]byte(tt.raw), want+"x"))
 			if len(want) > 0 {
@@ -184,4 +189,12 @@ func TestHasSpecial(t *testing.T) {
 	}
 	assert.False(t, hasSpecial(0x8080808080808080))
 	assert.False(t, hasSpecial(0xffffffffffffffff))
+}
+
+func TestKeyEqualsNeverMatchesInvalidUTF8(t *testing.T) {
+	// Invalid bytes decode to U+FFFD, never to the ASCII letter they sit
+	// where: "signatur\xe5" is not "signature".
+	for _, raw := range []string{"\"signatur\xe5\"", "\"\xf3ignature\"", "\"signature\xff\""} {
+		assert.False(t, KeyEquals([]byte(raw), "signature"), "%q", raw)
+	}
 }

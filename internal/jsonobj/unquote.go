@@ -8,7 +8,8 @@ import (
 
 // KeyEquals reports whether the raw string token (quotes included), once
 // decoded as encoding/json decodes it, equals name. It does not allocate.
-// name must not contain a backslash.
+// name must be ASCII without a backslash, as member names of Smile ID's
+// protocol are.
 func KeyEquals(raw []byte, name string) bool {
 	body, ok := stringBody(raw)
 	if !ok {
@@ -17,11 +18,13 @@ func KeyEquals(raw []byte, name string) bool {
 	if string(body) == name {
 		return true
 	}
-	if isPlainASCII(body) {
-		return false // decodes to itself, which we just compared
+	// Without escapes, a body decodes to itself with invalid UTF-8 turned
+	// into U+FFFD: never to an ASCII name it does not already spell.
+	if bytes.IndexByte(body, '\\') < 0 {
+		return false
 	}
-	// An escape produces at most 3 bytes from at least 1, and at least 1
-	// byte from at most 6: a body over 6 bytes per name byte cannot match.
+	// An escape produces at least 1 byte from at most 6: a body over 6
+	// bytes per name byte cannot match.
 	if len(body) > 6*len(name) {
 		return false
 	}
