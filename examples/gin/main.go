@@ -9,34 +9,19 @@
 package main
 
 import (
-	"context"
 	"log/slog"
+	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/smileguard/smileguard/examples/nethttp/receiver"
+	"github.com/smileguard/smileguard/middleware"
 )
 
 func main() {
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	cfg, err := receiver.FromEnv(os.LookupEnv)
-	if err != nil {
-		logger.Error("gin: cannot start", "error", err.Error())
-		os.Exit(2)
-	}
-	guard, err := receiver.NewGuard(cfg, logger)
-	if err != nil {
-		logger.Error("gin: cannot start", "error", err.Error())
-		os.Exit(2)
-	}
 	gin.SetMode(gin.ReleaseMode)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := receiver.ListenAndServe(ctx, cfg.Listen, newRouter(guard, logger), logger); err != nil {
-		logger.Error("gin: failed", "error", err.Error())
-		os.Exit(1)
-	}
+	os.Exit(receiver.Main("gin", func(guard *middleware.Guard, logger *slog.Logger) http.Handler {
+		return newRouter(guard, logger)
+	}))
 }

@@ -8,32 +8,11 @@
 package main
 
 import (
-	"context"
-	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/smileguard/smileguard/examples/nethttp/receiver"
 )
 
 func main() {
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	cfg, err := receiver.FromEnv(os.LookupEnv)
-	if err != nil {
-		logger.Error("receiver: cannot start", "error", err.Error())
-		os.Exit(2)
-	}
-	logger.Info("receiver: starting", "config", cfg)
-	handler, err := receiver.NewHandler(cfg, logger)
-	if err != nil {
-		logger.Error("receiver: cannot start", "error", err.Error())
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := receiver.ListenAndServe(ctx, cfg.Listen, handler, logger); err != nil {
-		logger.Error("receiver: failed", "error", err.Error())
-		os.Exit(1)
-	}
+	os.Exit(receiver.Main("receiver", receiver.Routes))
 }

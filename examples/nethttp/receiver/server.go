@@ -59,10 +59,15 @@ func NewHandler(cfg Config, logger *slog.Logger) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	return Routes(guard, logger), nil
+}
+
+// Routes returns the receiver's routes around guard (see NewHandler).
+func Routes(guard *middleware.Guard, logger *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST "+CallbackPath, guard.Handler(handleCallback(logger)))
 	mux.HandleFunc("GET /healthz", Healthz)
-	return mux, nil
+	return mux
 }
 
 // Healthz answers a load balancer's health check.
