@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/smileguard/smileguard/allowlist"
+	"github.com/smileguard/smileguard/examples/internal/syncbuf"
 	"github.com/smileguard/smileguard/middleware"
 	"github.com/smileguard/smileguard/signer"
 	"github.com/smileguard/smileguard/signer/signertest"
@@ -41,8 +42,8 @@ type demo struct {
 	proxyURL            string // Smile ID and proxied attackers post here
 	directURL           string // attackers who skip the proxy post here
 	client              *http.Client
-	handled             atomic.Int64 // callbacks the handler ran for
-	logs                logBuffer    // the guard's log
+	handled             atomic.Int64   // callbacks the handler ran for
+	logs                syncbuf.Buffer // the guard's log
 	servers             []*http.Server
 
 	mu         sync.Mutex
@@ -189,24 +190,6 @@ func (d *demo) send(ctx context.Context, req request) (int, error) {
 	defer resp.Body.Close()
 	_, err = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode, err
-}
-
-// logBuffer is a bytes.Buffer the guard may write to while it is read.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // describe says how the demo is laid out.

@@ -89,25 +89,5 @@ func TestWrapMiddlewareLosesHandlerErrors(t *testing.T) {
 }
 
 func TestRouter(t *testing.T) {
-	e := newRouter(callbacktest.NewGuard(t), slog.New(slog.DiscardHandler))
-	callback := callbacktest.Sign(t, callbacktest.Key, `{"SmileJobID":"0000004711","ResultCode":"1012"}`)
-	tests := []struct {
-		name string
-		req  *http.Request
-		want int
-	}{
-		{"genuine callback", callbacktest.Request(callback, callbacktest.ProxyPeer, callbacktest.SmileIDAddress), http.StatusOK},
-		{"spoofed callback", callbacktest.Request(callback, callbacktest.StrangerPeer, callbacktest.SmileIDAddress), http.StatusForbidden},
-		{"callback fields of the wrong type",
-			callbacktest.Request(callbacktest.Sign(t, callbacktest.Key, `{"ResultCode":1012}`), callbacktest.ProxyPeer, callbacktest.SmileIDAddress),
-			http.StatusBadRequest},
-		{"health check", httptest.NewRequest(http.MethodGet, "/healthz", nil), http.StatusOK},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			w := httptest.NewRecorder()
-			e.ServeHTTP(w, tt.req)
-			assert.Equal(t, tt.want, w.Code)
-		})
-	}
+	callbacktest.CheckRouter(t, newRouter(callbacktest.NewGuard(t), slog.New(slog.DiscardHandler)))
 }

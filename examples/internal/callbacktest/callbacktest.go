@@ -119,3 +119,32 @@ func Scenarios(t testing.TB) []Scenario {
 			Request(tampered, ProxyPeer, SmileIDAddress), http.StatusUnauthorized, false, nil},
 	}
 }
+
+// CheckRouter sends the requests every example router must answer alike
+// to h, a router built around NewGuard's guard: a genuine callback through
+// the proxy, the same spoofed from a stranger, callback fields of the
+// wrong type (the receiver refuses them, so that Smile ID retries), and the
+// health check, which stands outside the guard.
+func CheckRouter(t *testing.T, h http.Handler) {
+	t.Helper()
+	callback := Sign(t, Key, `{"SmileJobID":"0000004711","ResultCode":"1012"}`)
+	tests := []struct {
+		name string
+		req  *http.Request
+		want int
+	}{
+		{"genuine callback", Request(callback, ProxyPeer, SmileIDAddress), http.StatusOK},
+		{"spoofed callback", Request(callback, StrangerPeer, SmileIDAddress), http.StatusForbidden},
+		{"callback fields of the wrong type", Request(Sign(t, Key, `{"ResultCode":1012}`), ProxyPeer, SmileIDAddress), http.StatusBadRequest},
+		{"health check, outside the guard", httptest.NewRequest(http.MethodGet, "/healthz", nil), http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, tt.req)
+			if w.Code != tt.want {
+				t.Errorf("status %d, want %d (body %q)", w.Code, tt.want, w.Body.String())
+			}
+		})
+	}
+}

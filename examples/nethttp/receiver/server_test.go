@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,29 +18,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/smileguard/smileguard/examples/internal/callbacktest"
+	"github.com/smileguard/smileguard/examples/internal/syncbuf"
 	"github.com/smileguard/smileguard/middleware"
 	"github.com/smileguard/smileguard/signer"
 )
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
-// logBuffer is a bytes.Buffer safe to read while the server writes to it.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // testConfig is a production-only receiver behind a proxy on loopback.
 func testConfig() Config {
@@ -56,9 +38,9 @@ func testConfig() Config {
 
 // startReceiver serves NewHandler(cfg) on a loopback listener until the
 // test ends and returns its base URL and its log.
-func startReceiver(t *testing.T, cfg Config) (string, *logBuffer) {
+func startReceiver(t *testing.T, cfg Config) (string, *syncbuf.Buffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	handler, err := NewHandler(cfg, logger)
 	require.NoError(t, err)
@@ -256,7 +238,7 @@ func TestListenAndServe(t *testing.T) {
 		assert.Error(t, ListenAndServe(context.Background(), ln.Addr().String(), http.NotFoundHandler(), discardLogger()))
 	})
 	t.Run("stops when the context is done", func(t *testing.T) {
-		logs := &logBuffer{}
+		logs := &syncbuf.Buffer{}
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		assert.NoError(t, ListenAndServe(ctx, "127.0.0.1:0", http.NotFoundHandler(), slog.New(slog.NewJSONHandler(logs, nil))))
