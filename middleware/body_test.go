@@ -2,10 +2,15 @@ package middleware
 
 import (
 	"io"
+	"net/http"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/smileguard/smileguard/signer"
 )
 
 func TestDeclaredLengthAloneCostsLittleMemory(t *testing.T) {
@@ -31,4 +36,45 @@ func TestDeclaredLengthAloneCostsLittleMemory(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	perRequest := (after.TotalAlloc - before.TotalAlloc) / requests
 	assert.Less(t, perRequest, uint64(DefaultMaxBodyBytes/8), "bytes allocated per request")
+}
+
+func TestHugeFieldValuesAreRefusedUncopied(t *testing.T) {
+	huge := strings.Repeat("1", 1<<20)
+	tests := []struct {
+		name   string
+		body   string
+		status int
+		reason error
+	}{
+		{"a megabyte timestamp", `{"signature":"x","timestamp":"` + huge + `"}`, 400, signer.ErrBadTimestamp},
+		{"a megabyte signature", `{"signature":"` + huge + `","timestamp":"` + signer.FormatTimestamp(testNow) + `"}`, 401, signer.ErrMalformedSignature},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var reason error
+			v := newVerifier(t, CallbackConfig{Rejected: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				reason = Reason(r)
+				w.WriteHeader(StatusCode(reason))
+			})})
+			body := []byte(tt.body)
+			request := func() int { return serve(v.Handler(&recorder{}), post(body, "")).Code }
+			require.Equal(t, tt.status, request())
+			require.ErrorIs(t, reason, tt.reason)
+			if raceEnabled {
+				return
+			}
+
+			const requests = 10
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for i := 0; i < requests; i++ {
+				request()
+			}
+			runtime.ReadMemStats(&after)
+			perRequest := (after.TotalAlloc - before.TotalAlloc) / requests
+			// The body itself is read into one buffer of its size; the
+			// value must not be copied a second time.
+			assert.Less(t, perRequest, uint64(len(tt.body))*3/2, "bytes allocated per request")
+		})
+	}
 }

@@ -117,6 +117,14 @@ func (v *CallbackVerifier) verify(body []byte, now time.Time, envs []signer.Envi
 	if err != nil {
 		return Callback{}, id, err
 	}
+	// A value too long to be a timestamp or a signature even fully escaped
+	// is refused before it is copied out of a body of up to MaxBodyBytes.
+	if len(rawTimestamp) > maxEscapedLen(signer.MaxTimestampLen) {
+		return Callback{}, id, errTimestampTooLong
+	}
+	if len(rawSignature) > maxEscapedLen(signatureChars) {
+		return Callback{}, id, signer.ErrMalformedSignature
+	}
 	var timestamp string
 	if plain, ok := plainString(rawTimestamp); ok {
 		timestamp = string(plain) // short and not kept: on the stack
@@ -140,6 +148,13 @@ func (v *CallbackVerifier) verify(body []byte, now time.Time, envs []signer.Envi
 	}
 	return Callback{KeyID: key.ID, Environment: key.Environment, Timestamp: at}, deliveryID(signature, timestamp), nil
 }
+
+// signatureChars is the length of a signature: 32 bytes in padded base64.
+const signatureChars = 44
+
+// maxEscapedLen is the longest string token that can decode to n bytes of
+// ASCII: quotes, and six bytes ("\u0041") per character.
+func maxEscapedLen(n int) int { return 6*n + 2 }
 
 // environments returns the environments whose keys may sign a callback from
 // the client the allowlist admitted: a client in the "production" or

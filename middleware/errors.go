@@ -32,7 +32,8 @@ var (
 	ErrMalformedAuthorization = errors.New("middleware: malformed Authorization header") // 400, with WWW-Authenticate
 )
 
-// Precise reasons within ErrMalformedCallback and ErrStaleTimestamp.
+// Precise reasons within ErrMalformedCallback, signer.ErrBadTimestamp and
+// ErrStaleTimestamp.
 var (
 	errNotObject          = reason{"middleware: body is not a JSON object", ErrMalformedCallback}
 	errMissingSignature   = reason{"middleware: signature missing", ErrMalformedCallback}
@@ -41,6 +42,7 @@ var (
 	errTimestampNotString = reason{"middleware: timestamp is not a string", ErrMalformedCallback}
 	errDuplicateSignature = reason{"middleware: signature present twice", ErrMalformedCallback}
 	errDuplicateTimestamp = reason{"middleware: timestamp present twice", ErrMalformedCallback}
+	errTimestampTooLong   = reason{"middleware: timestamp longer than 64 bytes", signer.ErrBadTimestamp}
 	errTooOld             = reason{"middleware: timestamp too old", ErrStaleTimestamp}
 	errInFuture           = reason{"middleware: timestamp too far in the future", ErrStaleTimestamp}
 )
