@@ -25,9 +25,12 @@ type tally struct {
 	statuses   [scenarios]map[int]int
 	errors     [scenarios]map[string]int
 	unexpected [scenarios]int
-	validJobs  []string        // the new genuine callbacks sent: each must be handled once
-	latencies  []time.Duration // of the well-behaved requests
-	slowCuts   []time.Duration // how long each slow body lasted until the server ended it
+	// firstUnexpected is the first unexpected outcome of each scenario,
+	// spelled out for the failure message.
+	firstUnexpected [scenarios]string
+	validJobs       []string        // the new genuine callbacks sent: each must be handled once
+	latencies       []time.Duration // of the well-behaved requests
+	slowCuts        []time.Duration // how long each slow body lasted until the server ended it
 	// duplicatesUnhandled counts the in-flight duplicate pairs of which
 	// neither request got a 200.
 	duplicatesUnhandled int
@@ -52,6 +55,9 @@ func (t *tally) record(s scenario, o outcome) {
 	}
 	if !s.accepts(o) {
 		t.unexpected[s]++
+		if t.firstUnexpected[s] == "" {
+			t.firstUnexpected[s] = fmt.Sprintf("status %d, error %v, after %v", o.status, o.err, o.latency)
+		}
 	}
 	if s.wellBehaved() {
 		t.latencies = append(t.latencies, o.latency)
@@ -79,6 +85,9 @@ func (t *tally) merge(o *tally) {
 	for s := range scenarios {
 		t.sent[s] += o.sent[s]
 		t.unexpected[s] += o.unexpected[s]
+		if t.firstUnexpected[s] == "" {
+			t.firstUnexpected[s] = o.firstUnexpected[s]
+		}
 		for k, v := range o.statuses[s] {
 			t.statuses[s][k] += v
 		}

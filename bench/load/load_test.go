@@ -122,8 +122,8 @@ func TestLoad(t *testing.T) {
 	// Every request got one of the answers its scenario expects: no 5xx,
 	// no reset; a slow body was ended by the server.
 	for s := range scenarios {
-		assert.Zero(t, total.unexpected[s], "%v: unexpected outcomes: statuses %v, errors %v",
-			scenario(s), total.statuses[s], total.errors[s])
+		assert.Zero(t, total.unexpected[s], "%v: unexpected outcomes: statuses %v, errors %v; the first: %s",
+			scenario(s), total.statuses[s], total.errors[s], total.firstUnexpected[s])
 		assert.NotZero(t, total.sent[s], "%v: none sent", scenario(s))
 	}
 	assert.Empty(t, rr.log.errors, "records logged at Error level")

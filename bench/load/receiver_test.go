@@ -172,6 +172,15 @@ func clientFrom(addr netip.Addr) *http.Client {
 			MaxIdleConns:        clients,
 			MaxIdleConnsPerHost: clients,
 			DisableCompression:  true,
+			// The receiver closes a connection on which no request has
+			// begun within its ReadHeaderTimeout (5 s). Go's Transport
+			// sometimes dials a connection for a request that an idle
+			// one then serves, and pools the new one unused; picked
+			// later than that, it fails with EOF or a reset before the
+			// server has read anything. Under CPU contention this failed
+			// the run. Connections idle for at most a second never meet
+			// the server's timeout.
+			IdleConnTimeout: time.Second,
 		},
 		Timeout: 15 * time.Second,
 	}
