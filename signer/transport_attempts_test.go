@@ -163,7 +163,9 @@ func TestTransportLimiter(t *testing.T) {
 		start := time.Now()
 		_, err := tr.RoundTrip(req.WithContext(ctx))
 		assert.ErrorIs(t, err, context.Canceled)
-		assert.Less(t, time.Since(start), time.Second)
+		// Not a speed target: only far below the hour Wait would block
+		// for, with room for a machine under load.
+		assert.Less(t, time.Since(start), 30*time.Second)
 		assert.Empty(t, stub.Sent())
 		assert.True(t, body.closed.Load())
 	})
