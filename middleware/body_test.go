@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -48,6 +49,10 @@ func TestHugeFieldValuesAreRefusedUncopied(t *testing.T) {
 	}{
 		{"a megabyte timestamp", `{"signature":"x","timestamp":"` + huge + `"}`, 400, signer.ErrBadTimestamp},
 		{"a megabyte signature", `{"signature":"` + huge + `","timestamp":"` + signer.FormatTimestamp(testNow) + `"}`, 401, signer.ErrMalformedSignature},
+		// The timestamp is checked before the signature, whatever the
+		// signature's length.
+		{"a megabyte signature, a bad timestamp", `{"signature":"` + huge + `","timestamp":"garbage"}`, 400, signer.ErrBadTimestamp},
+		{"a megabyte signature, a stale timestamp", `{"signature":"` + huge + `","timestamp":"` + signer.FormatTimestamp(testNow.Add(-time.Hour)) + `"}`, 401, ErrStaleTimestamp},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -118,12 +118,10 @@ func (v *CallbackVerifier) verify(body []byte, now time.Time, envs []signer.Envi
 		return Callback{}, id, err
 	}
 	// A value too long to be a timestamp or a signature even fully escaped
-	// is refused before it is copied out of a body of up to MaxBodyBytes.
+	// is refused before it is copied out of a body of up to MaxBodyBytes,
+	// each in its place in the order of checks.
 	if len(rawTimestamp) > maxEscapedLen(signer.MaxTimestampLen) {
 		return Callback{}, id, errTimestampTooLong
-	}
-	if len(rawSignature) > maxEscapedLen(signatureChars) {
-		return Callback{}, id, signer.ErrMalformedSignature
 	}
 	var timestamp string
 	if plain, ok := plainString(rawTimestamp); ok {
@@ -140,6 +138,9 @@ func (v *CallbackVerifier) verify(body []byte, now time.Time, envs []signer.Envi
 		return Callback{}, id, errTooOld
 	case at.After(now.Add(v.tolerance)):
 		return Callback{}, id, errInFuture
+	}
+	if len(rawSignature) > maxEscapedLen(signatureChars) {
+		return Callback{}, id, signer.ErrMalformedSignature
 	}
 	signature, _ := jsonobj.Unquote(rawSignature)
 	key, err := v.keyring.VerifyAt(now, timestamp, signature, envs...)
