@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"net/http"
@@ -50,14 +51,16 @@ type RateLimiter struct {
 	max   int
 	now   func() time.Time
 
-	mu       sync.Mutex
-	clients  map[netip.Addr]*client
-	lru      client // sentinel of a circular list: lru.next is the most recent
-	overflow *rate.Limiter
+	mu sync.Mutex
+	// The clients, by clientKey: IPv4 addresses in one table, IPv6 /64s in
+	// the other, so that each is keyed by a plain uint64.
+	clients4, clients6 map[uint64]*client
+	lru                client // sentinel of a circular list: lru.next is the most recent
+	overflow           *rate.Limiter
 }
 
 type client struct {
-	addr       netip.Addr
+	key        clientID
 	bucket     *rate.Limiter
 	prev, next *client
 }
@@ -79,7 +82,8 @@ func NewRateLimiter(cfg RateLimitConfig) (*RateLimiter, error) {
 	if l.now == nil {
 		l.now = time.Now
 	}
-	l.clients = make(map[netip.Addr]*client)
+	l.clients4 = make(map[uint64]*client)
+	l.clients6 = make(map[uint64]*client)
 	l.lru.next, l.lru.prev = &l.lru, &l.lru
 	l.overflow = rate.NewLimiter(l.limit, l.burst)
 	return l, nil
@@ -104,11 +108,11 @@ func (l *RateLimiter) Allow(ip netip.Addr) (wait time.Duration, ok bool) {
 	if l.limit == rate.Inf {
 		return 0, true
 	}
-	ip = clientKey(ip)
+	key := clientKey(ip)
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	bucket := l.bucket(ip, now)
+	bucket := l.bucket(key, now)
 	if bucket.AllowN(now, 1) {
 		return 0, true
 	}
@@ -116,15 +120,16 @@ func (l *RateLimiter) Allow(ip netip.Addr) (wait time.Duration, ok bool) {
 	return time.Duration(math.Min(seconds, maxWait.Seconds()) * float64(time.Second)), false
 }
 
-// bucket returns ip's bucket, making room for a newcomer if it can.
-func (l *RateLimiter) bucket(ip netip.Addr, now time.Time) *rate.Limiter {
-	if c, ok := l.clients[ip]; ok {
+// bucket returns key's bucket, making room for a newcomer if it can.
+func (l *RateLimiter) bucket(key clientID, now time.Time) *rate.Limiter {
+	table := l.table(key)
+	if c, ok := table[key.bits]; ok {
 		l.moveToFront(c)
 		return c.bucket
 	}
-	if len(l.clients) < l.max {
-		c := &client{addr: ip, bucket: rate.NewLimiter(l.limit, l.burst)}
-		l.clients[ip] = c
+	if len(l.clients4)+len(l.clients6) < l.max {
+		c := &client{key: key, bucket: rate.NewLimiter(l.limit, l.burst)}
+		table[key.bits] = c
 		l.pushFront(c)
 		return c.bucket
 	}
@@ -133,9 +138,9 @@ func (l *RateLimiter) bucket(ip netip.Addr, now time.Time) *rate.Limiter {
 	// client's may be full too, but finding it would cost a scan.)
 	oldest := l.lru.prev
 	if oldest.bucket.TokensAt(now) >= float64(l.burst) {
-		delete(l.clients, oldest.addr)
-		oldest.addr = ip
-		l.clients[ip] = oldest
+		delete(l.table(oldest.key), oldest.key.bits)
+		oldest.key = key
+		table[key.bits] = oldest
 		l.moveToFront(oldest)
 		return oldest.bucket
 	}
@@ -146,7 +151,15 @@ func (l *RateLimiter) bucket(ip netip.Addr, now time.Time) *rate.Limiter {
 func (l *RateLimiter) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.clients)
+	return len(l.clients4) + len(l.clients6)
+}
+
+// table returns the table that holds key.
+func (l *RateLimiter) table(key clientID) map[uint64]*client {
+	if key.v6 {
+		return l.clients6
+	}
+	return l.clients4
 }
 
 func (l *RateLimiter) pushFront(c *client) {
@@ -183,14 +196,30 @@ func rateKey(r *http.Request) netip.Addr {
 	return ip
 }
 
-// clientKey normalises an address and widens IPv6 to its /64.
-func clientKey(ip netip.Addr) netip.Addr {
-	ip = ip.Unmap().WithZone("")
-	if ip.Is6() {
-		p, _ := ip.Prefix(64)
-		return p.Addr()
+// A clientID is the client a bucket belongs to: an IPv4 address, or the
+// first 64 bits of an IPv6 address.
+type clientID struct {
+	bits uint64
+	v6   bool
+}
+
+// invalidClient is the client of every request whose address is not valid:
+// a key no IPv4 address has, as those fit in 32 bits.
+var invalidClient = clientID{bits: 1 << 32}
+
+// clientKey normalises an address (IPv4-mapped IPv6 is IPv4; zones do not
+// count) and widens IPv6 to its /64.
+func clientKey(ip netip.Addr) clientID {
+	ip = ip.Unmap()
+	switch {
+	case ip.Is4():
+		a := ip.As4()
+		return clientID{bits: uint64(binary.BigEndian.Uint32(a[:]))}
+	case ip.Is6():
+		a := ip.As16()
+		return clientID{bits: binary.BigEndian.Uint64(a[:8]), v6: true}
 	}
-	return ip
+	return invalidClient
 }
 
 // retryAfterSeconds rounds wait up to whole seconds, at least 1.

@@ -103,13 +103,29 @@ func TestRateLimiterKeysClients(t *testing.T) {
 		{"one IPv6 /64", "2001:db8:1:2::1", "2001:db8:1:2:ffff::9", true},
 		{"two IPv6 /64s", "2001:db8:1:2::1", "2001:db8:1:3::1", false},
 		{"zones are ignored", "fe80::1%eth0", "fe80::1", true},
+		// IPv4 addresses and IPv6 /64s are kept apart even where their
+		// bits agree: 52.213.46.74 is 0x34d52e4a.
+		{"an IPv6 /64 with an IPv4 address's bits", "::34d5:2e4a:0:0", "52.213.46.74", false},
+		{"the zero IPv4 address and ::/64", "0.0.0.0", "::1", false},
+		// An invalid address (a peer that did not parse) has a key of its
+		// own, shared by every such request.
+		{"invalid addresses share one key", "", "", true},
+		{"an invalid address and 0.0.0.0", "", "0.0.0.0", false},
+		{"an invalid address and ::/64", "", "::", false},
+		{"an invalid address and the IPv6 /64 with its bits", "", "0:1::", false},
+	}
+	addr := func(s string) netip.Addr {
+		if s == "" {
+			return netip.Addr{}
+		}
+		return netip.MustParseAddr(s)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l, _ := newLimiter(t, RateLimitConfig{Rate: 1, Burst: 1})
-			_, ok := l.Allow(netip.MustParseAddr(tt.a))
+			_, ok := l.Allow(addr(tt.a))
 			require.True(t, ok)
-			_, ok = l.Allow(netip.MustParseAddr(tt.b))
+			_, ok = l.Allow(addr(tt.b))
 			assert.Equal(t, !tt.sameKey, ok)
 		})
 	}
