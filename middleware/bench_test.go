@@ -198,6 +198,23 @@ func BenchmarkRateLimiter(b *testing.B) {
 			fixed.Allow(ips[i%len(ips)])
 		}
 	})
+	b.Run("newcomer-to-a-full-table", func(b *testing.B) {
+		// A flood of new addresses against a table full of clients whose
+		// buckets have not refilled: each looks through the oldest few for
+		// a full bucket, finds none, and takes the overflow bucket.
+		flooded, err := NewRateLimiter(RateLimitConfig{Rate: 1, Burst: 5, MaxClients: 1000, Now: func() time.Time { return testNow }})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, ip := range ips {
+			flooded.Allow(ip)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			flooded.Allow(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}))
+		}
+	})
 	b.Run("time.Now-alone", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			_ = time.Now()

@@ -38,9 +38,9 @@ type RateLimitConfig struct {
 // the request context, else the peer address; IPv6 clients are limited per
 // /64, the block one subscriber usually holds.
 //
-// Memory is bounded by MaxClients. A newcomer takes the place of the least
-// recently seen client only if that client's bucket has refilled, which
-// loses nothing: a full bucket is a fresh one. When every tracked client is
+// Memory is bounded by MaxClients. When the table is full, a newcomer takes
+// the place of a client whose bucket has refilled, found among the least
+// recently seen few, which loses nothing: a full bucket is a fresh one. When every tracked client is
 // active, newcomers share one overflow bucket instead of evicting anyone, so
 // a flood of new addresses cannot push a client's bucket out and reset it.
 //
@@ -133,19 +133,25 @@ func (l *RateLimiter) bucket(key clientID, now time.Time) *rate.Limiter {
 		l.pushFront(c)
 		return c.bucket
 	}
-	// The least recently seen client has had the longest to refill. If
-	// its bucket is full, it is as good as new: hand it over. (Another
-	// client's may be full too, but finding it would cost a scan.)
-	oldest := l.lru.prev
-	if oldest.bucket.TokensAt(now) >= float64(l.burst) {
-		delete(l.table(oldest.key), oldest.key.bits)
-		oldest.key = key
-		table[key.bits] = oldest
-		l.moveToFront(oldest)
-		return oldest.bucket
+	// A full bucket is as good as new: hand the first one found among the
+	// least recently seen clients, who have had the longest to refill, to
+	// the newcomer. The scan is bounded; past it, newcomers share the
+	// overflow bucket, and no client whose bucket is not full is evicted.
+	for c, n := l.lru.prev, 0; c != &l.lru && n < evictionScan; c, n = c.prev, n+1 {
+		if c.bucket.TokensAt(now) >= float64(l.burst) {
+			delete(l.table(c.key), c.key.bits)
+			c.key = key
+			table[key.bits] = c
+			l.moveToFront(c)
+			return c.bucket
+		}
 	}
 	return l.overflow
 }
+
+// evictionScan is how many of the least recently seen clients a newcomer
+// may look through for a full bucket when the table is full.
+const evictionScan = 8
 
 // Len returns the number of clients tracked.
 func (l *RateLimiter) Len() int {

@@ -197,6 +197,26 @@ func TestRateLimiterFloodCannotEvictAnActiveClient(t *testing.T) {
 	assert.Equal(t, 100, l.Len())
 }
 
+func TestRateLimiterEvictsAFullBucketBehindTheOldest(t *testing.T) {
+	l, clock := newLimiter(t, RateLimitConfig{Rate: 1, Burst: 2, MaxClients: 3})
+	a := netip.MustParseAddr("52.213.46.71")
+	b := netip.MustParseAddr("52.213.46.72")
+	c := netip.MustParseAddr("52.213.46.73")
+	allow := func(ip netip.Addr) bool { _, ok := l.Allow(ip); return ok }
+	// a, the least recently seen, spends both tokens; b one; c both.
+	require.True(t, allow(a) && allow(a) && allow(b) && allow(c) && allow(c))
+	clock.Advance(time.Second) // a and c hold one token; b is full
+
+	d := netip.MustParseAddr("34.240.137.51")
+	assert.True(t, allow(d), "d takes b's full bucket")
+	assert.True(t, allow(d))
+	assert.Equal(t, 3, l.Len())
+	e := netip.MustParseAddr("34.240.137.52")
+	assert.True(t, allow(e), "no bucket is full: e gets the overflow bucket, which d did not touch")
+	assert.True(t, allow(a), "a kept its bucket and its one token")
+	assert.False(t, allow(a), "a's bucket was not reset")
+}
+
 func TestRateLimiterInfiniteRate(t *testing.T) {
 	l, _ := newLimiter(t, RateLimitConfig{Rate: rate.Inf})
 	for i := 0; i < 100; i++ {
