@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -182,6 +183,23 @@ func TestReplayEntriesExpireAfterTwiceTheTolerance(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 200, serve(h, post(fresh, "")).Code)
 	assert.Equal(t, 1, store.Len(), "the expired entry was swept when the next delivery came")
+}
+
+func TestTamperedReplayIsLoggedAtWarn(t *testing.T) {
+	valid := signedBody(t, productionKey, 0)
+	tampered := bytes.Replace(valid, []byte(`"ResultCode":"1012"`), []byte(`"ResultCode":"1013"`), 1)
+	var logs strings.Builder
+	h := newVerifier(t, CallbackConfig{Logger: jsonLogger(&logs)}).Handler(&recorder{})
+	require.Equal(t, 200, serve(h, post(valid, "")).Code)
+	logs.Reset()
+
+	assert.Equal(t, 401, serve(h, post(tampered, "")).Code)
+	assert.Contains(t, logs.String(), `"level":"WARN"`)
+	assert.Contains(t, logs.String(), ErrReplayed.Error())
+	var fields struct{ Signature string }
+	require.NoError(t, json.Unmarshal(valid, &fields))
+	assert.NotContains(t, logs.String(), fields.Signature, "the signature is not logged")
+	assert.NotContains(t, logs.String(), "1013", "the body is not logged")
 }
 
 func TestFullReplayStoreFailsClosed(t *testing.T) {
