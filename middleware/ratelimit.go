@@ -40,9 +40,10 @@ type RateLimitConfig struct {
 //
 // Memory is bounded by MaxClients. When the table is full, a newcomer takes
 // the place of a client whose bucket has refilled, found among the least
-// recently seen few, which loses nothing: a full bucket is a fresh one. When every tracked client is
-// active, newcomers share one overflow bucket instead of evicting anyone, so
-// a flood of new addresses cannot push a client's bucket out and reset it.
+// recently seen few, which loses nothing: a full bucket is a fresh one.
+// When none has, newcomers share one overflow bucket instead of evicting
+// anyone, so a flood of new addresses cannot push a client's bucket out and
+// reset it.
 //
 // A RateLimiter is safe for concurrent use.
 type RateLimiter struct {
