@@ -28,15 +28,19 @@ func TestDeclaredLengthAloneCostsLittleMemory(t *testing.T) {
 	}
 	request()
 
-	const requests = 20
+	assert.Less(t, bytesAllocatedPerCall(20, request), uint64(DefaultMaxBodyBytes/8), "bytes allocated per request")
+}
+
+// bytesAllocatedPerCall returns the bytes f allocates per call, on average
+// over n calls.
+func bytesAllocatedPerCall(n int, f func()) uint64 {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	for i := 0; i < requests; i++ {
-		request()
+	for i := 0; i < n; i++ {
+		f()
 	}
 	runtime.ReadMemStats(&after)
-	perRequest := (after.TotalAlloc - before.TotalAlloc) / requests
-	assert.Less(t, perRequest, uint64(DefaultMaxBodyBytes/8), "bytes allocated per request")
+	return (after.TotalAlloc - before.TotalAlloc) / uint64(n)
 }
 
 func TestHugeFieldValuesAreRefusedUncopied(t *testing.T) {
@@ -69,16 +73,9 @@ func TestHugeFieldValuesAreRefusedUncopied(t *testing.T) {
 				return
 			}
 
-			const requests = 10
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			for i := 0; i < requests; i++ {
-				request()
-			}
-			runtime.ReadMemStats(&after)
-			perRequest := (after.TotalAlloc - before.TotalAlloc) / requests
 			// The body itself is read into one buffer of its size; the
 			// value must not be copied a second time.
+			perRequest := bytesAllocatedPerCall(10, func() { request() })
 			assert.Less(t, perRequest, uint64(len(tt.body))*3/2, "bytes allocated per request")
 		})
 	}
