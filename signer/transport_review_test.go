@@ -1,7 +1,6 @@
 package signer
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -12,26 +11,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/smileguard/smileguard/internal/syncbuf"
 )
 
-// syncBuffer is a log destination safe for concurrent requests.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// records returns the key review records logged so far.
-func (b *syncBuffer) records() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+// keyRecords returns the key review records logged to logs so far.
+func keyRecords(logs *syncbuf.Buffer) []string {
 	var out []string
-	for _, line := range strings.Split(b.buf.String(), "\n") {
+	for _, line := range strings.Split(logs.String(), "\n") {
 		if strings.Contains(line, "smileguard: API key needs attention") {
 			out = append(out, line)
 		}
@@ -42,7 +29,7 @@ func (b *syncBuffer) records() []string {
 func TestTransportLogsItsKeyOnceWhenDueForRotation(t *testing.T) {
 	old := transportKey
 	old.CreatedAt = transportTime.Add(-100 * 24 * time.Hour)
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	tr := &Transport{Base: &stubTransport{}, Key: old, Now: tickingClock(), Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
 	send := func() {
 		req, _ := newRequest(t, http.MethodGet, "https://testapi.smileidentity.com/v2/x", "")
@@ -58,26 +45,26 @@ func TestTransportLogsItsKeyOnceWhenDueForRotation(t *testing.T) {
 	}
 	wg.Wait()
 	send()
-	records := logs.records()
+	records := keyRecords(&logs)
 	require.Len(t, records, 1, "one record per key, concurrent first requests included")
 	assert.Contains(t, records[0], `"level":"WARN"`)
 	assert.Contains(t, records[0], `"key":{"id":"sandbox-t","environment":"sandbox","problem":"older than the rotation age","age_days":100}`)
 
 	tr.Hosts = []string{"testapi.smileidentity.com"} // the state changes, the key does not
 	send()
-	assert.Len(t, logs.records(), 1)
+	assert.Len(t, keyRecords(&logs), 1)
 
 	expiring := old
 	expiring.ID, expiring.APIKey, expiring.CreatedAt = "sandbox-t2", "another-API-key", time.Time{}
 	expiring.NotAfter = transportTime.Add(24 * time.Hour)
 	tr.Key = expiring
 	send()
-	records = logs.records()
+	records = keyRecords(&logs)
 	require.Len(t, records, 2, "a new key is reviewed")
 	assert.Contains(t, records[1], `"id":"sandbox-t2","environment":"sandbox","problem":"expires soon"`)
 
-	assert.NotContains(t, logs.buf.String(), old.APIKey)
-	assert.NotContains(t, logs.buf.String(), expiring.APIKey)
+	assert.NotContains(t, logs.String(), old.APIKey)
+	assert.NotContains(t, logs.String(), expiring.APIKey)
 }
 
 func TestTransportKeyReviewNeedsALoggerAndAReason(t *testing.T) {
@@ -97,14 +84,14 @@ func TestTransportKeyReviewNeedsALoggerAndAReason(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var logs syncBuffer
+			var logs syncbuf.Buffer
 			tr := &Transport{Base: &stubTransport{}, Key: tt.key, Now: tickingClock(), KeyPolicy: tt.policy,
 				Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
 			req, _ := newRequest(t, http.MethodGet, "https://testapi.smileidentity.com/v2/x", "")
 			if resp, err := tr.RoundTrip(req); err == nil {
 				resp.Body.Close()
 			}
-			assert.Len(t, logs.records(), tt.logs)
+			assert.Len(t, keyRecords(&logs), tt.logs)
 		})
 	}
 
@@ -119,7 +106,7 @@ func TestTransportKeyReviewNeedsALoggerAndAReason(t *testing.T) {
 func TestTransportInUsePrintsNoAPIKey(t *testing.T) {
 	old := transportKey
 	old.CreatedAt = transportTime.Add(-100 * 24 * time.Hour) // reviewed and logged on first use
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	tr := &Transport{Base: &stubTransport{}, Key: old, Now: tickingClock(), Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	req, _ := newRequest(t, http.MethodGet, "https://testapi.smileidentity.com/v2/x", "")
 	resp, err := tr.RoundTrip(req)
@@ -136,6 +123,6 @@ func TestTransportInUsePrintsNoAPIKey(t *testing.T) {
 	assert.Equal(t, `&signer.Transport{Key: signer.Key{ID: "sandbox-t", PartnerID: "085", Environment: "sandbox", APIKey: [REDACTED], `+
 		`CreatedAt: 2026-08-13T10:00:00Z}, Hosts: [], SourceSDK: "", SourceSDKVersion: "", VerifyResponses: false}`, fmt.Sprint(tr))
 	slog.New(slog.NewTextHandler(&logs, nil)).Info("configured", "transport", tr)
-	assert.NotContains(t, logs.buf.String(), old.APIKey)
+	assert.NotContains(t, logs.String(), old.APIKey)
 	assert.Equal(t, "<nil>", fmt.Sprint((*Transport)(nil)))
 }

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/smileguard/smileguard/allowlist"
-	"github.com/smileguard/smileguard/examples/internal/syncbuf"
+	"github.com/smileguard/smileguard/internal/syncbuf"
 	"github.com/smileguard/smileguard/middleware"
 	"github.com/smileguard/smileguard/signer"
 	"github.com/smileguard/smileguard/signer/signertest"

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
 
+	"github.com/smileguard/smileguard/internal/syncbuf"
 	"github.com/smileguard/smileguard/middleware"
 )
 
@@ -146,8 +147,8 @@ func TestLimiterWhenRedisIsDown(t *testing.T) {
 	assert.False(t, ok, "fails closed by default")
 	assert.True(t, strings.HasPrefix(err.Error(), "redisstore: rate limit: "), err.Error())
 
-	var logs logBuffer
-	open, err := NewLimiter(down, LimiterConfig{Rate: 1, Burst: 1, FailOpen: true, Logger: logs.logger()})
+	var logs syncbuf.Buffer
+	open, err := NewLimiter(down, LimiterConfig{Rate: 1, Burst: 1, FailOpen: true, Logger: jsonLogger(&logs)})
 	require.NoError(t, err)
 	ok, _, err = open.Take(context.Background(), client)
 	require.NoError(t, err)
@@ -160,7 +161,7 @@ func TestLimiterWhenRedisIsDown(t *testing.T) {
 func TestLimiterConfigErrors(t *testing.T) {
 	good := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
 	defer good.Close()
-	var logs logBuffer
+	var logs syncbuf.Buffer
 	tests := []struct {
 		name string
 		cfg  LimiterConfig
@@ -177,7 +178,7 @@ func TestLimiterConfigErrors(t *testing.T) {
 		{"a million a second", LimiterConfig{Rate: 1e6, Burst: 1}, ""},
 		{"no limit needs no burst", LimiterConfig{Rate: rate.Inf}, ""},
 		{"a month to refill", LimiterConfig{Rate: rate.Every(time.Hour), Burst: 24 * 30}, ""},
-		{"fail open with a logger", LimiterConfig{Rate: 1, Burst: 1, FailOpen: true, Logger: logs.logger()}, ""},
+		{"fail open with a logger", LimiterConfig{Rate: 1, Burst: 1, FailOpen: true, Logger: jsonLogger(&logs)}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

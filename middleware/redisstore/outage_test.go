@@ -10,6 +10,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/smileguard/smileguard/internal/syncbuf"
 )
 
 // When Redis stops, no callback reaches a handler unchecked: every answer is
@@ -27,15 +29,15 @@ func TestRedisOutageFailsClosedAndRecovers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := startRedis(t)
-			var logs logBuffer
+			var logs syncbuf.Buffer
 			if tt.limit != nil && tt.limit.FailOpen {
-				tt.limit.Logger = logs.logger()
+				tt.limit.Logger = jsonLogger(&logs)
 			}
 			next := &handler{}
 			if tt.limit != nil {
 				tt.limit.Timeout = 100 * time.Millisecond
 			}
-			cfg := instanceConfig{next: next, limit: tt.limit, timeout: 100 * time.Millisecond, logger: logs.logger()}
+			cfg := instanceConfig{next: next, limit: tt.limit, timeout: 100 * time.Millisecond, logger: jsonLogger(&logs)}
 			instances := []*instance{newInstance(t, srv, cfg), newInstance(t, srv, cfg)}
 			accepted := signedBody(t, 0)
 			require.Equal(t, 200, post(instances[0], smileIP, accepted).Code)
@@ -83,9 +85,9 @@ func failOpen(cfg *LimiterConfig) *LimiterConfig {
 func TestSlowRedisFailsClosed(t *testing.T) {
 	srv := startRedis(t)
 	admin := srv.client()
-	var logs logBuffer
+	var logs syncbuf.Buffer
 	next := &handler{}
-	cfg := instanceConfig{next: next, limit: hourly(100), timeout: 50 * time.Millisecond, logger: logs.logger()}
+	cfg := instanceConfig{next: next, limit: hourly(100), timeout: 50 * time.Millisecond, logger: jsonLogger(&logs)}
 	cfg.limit.Timeout = 50 * time.Millisecond
 	a := newInstance(t, srv, cfg)
 
@@ -103,9 +105,9 @@ func TestSlowRedisFailsClosed(t *testing.T) {
 // handled: the handler's answer stands and the failure is logged.
 func TestFinishFailureIsLogged(t *testing.T) {
 	srv := startRedis(t)
-	var logs logBuffer
+	var logs syncbuf.Buffer
 	next := &handler{block: make(chan struct{})}
-	a := newInstance(t, srv, instanceConfig{next: next, timeout: 100 * time.Millisecond, logger: logs.logger()})
+	a := newInstance(t, srv, instanceConfig{next: next, timeout: 100 * time.Millisecond, logger: jsonLogger(&logs)})
 
 	code := make(chan int)
 	go func() { code <- post(a, smileIP, signedBody(t, 0)).Code }()

@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/smileguard/smileguard/examples/internal/callbacktest"
-	"github.com/smileguard/smileguard/examples/internal/syncbuf"
+	"github.com/smileguard/smileguard/internal/syncbuf"
 	"github.com/smileguard/smileguard/middleware"
 	"github.com/smileguard/smileguard/signer"
 )

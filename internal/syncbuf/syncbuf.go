@@ -1,5 +1,5 @@
 // Package syncbuf holds a buffer that a logger may write to while another
-// goroutine reads it: the demo's and the tests' window on the guard's log.
+// goroutine reads it: the demo's and the tests' window on a log.
 package syncbuf
 
 import (
