@@ -103,7 +103,7 @@ type Transport struct {
 
 	// reviewed is the last Key reported on, so that concurrent first
 	// requests log it once.
-	reviewed atomic.Value // of Key
+	reviewed atomic.Value // of sealedKey
 
 	// state caches what is derived from the fields above. It is checked
 	// against them on every request, so a Transport copied or changed
@@ -189,9 +189,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // Format implements fmt.Formatter: every verb prints the Transport's Key
 // (with its APIKey redacted, as Key prints itself), Hosts, SourceSDK,
-// SourceSDKVersion and VerifyResponses. Without it fmt would print the
-// state a Transport derives on first use, which holds the API key in the
-// clear.
+// SourceSDKVersion and VerifyResponses, and nothing of the state it derives
+// on first use. A Transport printed by value does not reach Format; the
+// key in its derived state is sealed (see sealedKey), so fmt prints no
+// APIKey then either.
 func (t *Transport) Format(f fmt.State, _ rune) {
 	if t == nil {
 		io.WriteString(f, "<nil>")

@@ -119,10 +119,14 @@ func TestTransportInUsePrintsNoAPIKey(t *testing.T) {
 		assert.NotContains(t, out, old.APIKey, "the Transport, %s", verb)
 		assert.NotContains(t, out, fmt.Sprintf("%x", old.APIKey)[:16], "the Transport, %s", verb)
 		assert.NotContains(t, fmt.Sprintf(verb, client), old.APIKey, "an http.Client, %s", verb)
+		// By value, Format is not called: fmt walks the fields itself.
+		assert.NotContains(t, fmt.Sprintf(verb, *tr), old.APIKey, "the Transport by value, %s", verb)
+		assert.NotContains(t, fmt.Sprintf(verb, struct{ T Transport }{*tr}), old.APIKey, "a struct holding the Transport, %s", verb)
 	}
 	assert.Equal(t, `&signer.Transport{Key: signer.Key{ID: "sandbox-t", PartnerID: "085", Environment: "sandbox", APIKey: [REDACTED], `+
 		`CreatedAt: 2026-08-13T10:00:00Z}, Hosts: [], SourceSDK: "", SourceSDKVersion: "", VerifyResponses: false}`, fmt.Sprint(tr))
-	slog.New(slog.NewTextHandler(&logs, nil)).Info("configured", "transport", tr)
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("configured", "transport", tr, "by_value", *tr)
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("configured", "transport", tr, "by_value", *tr)
 	assert.NotContains(t, logs.String(), old.APIKey)
 	assert.Equal(t, "<nil>", fmt.Sprint((*Transport)(nil)))
 }

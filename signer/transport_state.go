@@ -25,7 +25,7 @@ var smileIDHeaders = [...]string{
 // and then shared, read-only, by every request.
 type transportState struct {
 	// The fields it was derived from, to notice when they change.
-	key                   Key
+	key                   sealedKey
 	hostsField            []string
 	sourceSDKField        string
 	sourceSDKVersionField string
@@ -41,8 +41,18 @@ type transportState struct {
 	sourceSDKMember        []byte
 	sourceSDKVersionMember []byte
 
-	mac *pooledMAC // signing does not allocate an HMAC
+	partnerID string
+	mac       *pooledMAC // signing does not allocate an HMAC
 }
+
+// A sealedKey holds a Key where fmt cannot reach its APIKey. A Key prints
+// itself redacted, but only where fmt can call its methods: in an
+// unexported field, or behind a pointer printed with a verb other than %v
+// (as in a Transport printed by value with %s), fmt walks the struct itself
+// and would print the APIKey. A func prints as its address in every verb.
+type sealedKey func() Key
+
+func seal(k Key) sealedKey { return func() Key { return k } }
 
 // load returns the state for t's current fields, deriving it again if they
 // changed since it was cached. Concurrent first calls may each derive it;
@@ -60,7 +70,7 @@ func (t *Transport) load() *transportState {
 }
 
 func (s *transportState) derivedFrom(t *Transport) bool {
-	if s.key != t.Key || s.sourceSDKField != t.SourceSDK ||
+	if s.key() != t.Key || s.sourceSDKField != t.SourceSDK ||
 		s.sourceSDKVersionField != t.SourceSDKVersion || len(s.hostsField) != len(t.Hosts) {
 		return false
 	}
@@ -74,7 +84,7 @@ func (s *transportState) derivedFrom(t *Transport) bool {
 
 func newTransportState(t *Transport) *transportState {
 	s := &transportState{
-		key:                   t.Key,
+		key:                   seal(t.Key),
 		hostsField:            append([]string(nil), t.Hosts...), // a copy: the caller's array may change
 		sourceSDKField:        t.SourceSDK,
 		sourceSDKVersionField: t.SourceSDKVersion,
@@ -87,18 +97,19 @@ func newTransportState(t *Transport) *transportState {
 }
 
 func (s *transportState) init() error {
-	if err := s.key.validate(); err != nil {
+	key := s.key()
+	if err := key.validate(); err != nil {
 		return fmt.Errorf("%w: Key: %w", ErrInvalidTransport, err)
 	}
 	// The partner id goes into a header on v2 paths, where net/http would
 	// refuse it later and less clearly.
-	if !headerSafe(s.key.PartnerID) {
+	if !headerSafe(key.PartnerID) {
 		return fmt.Errorf("%w: Key.PartnerID has a character other than printable ASCII", ErrInvalidTransport)
 	}
 
 	hosts := s.hostsField
 	if len(hosts) == 0 {
-		hosts = []string{s.key.Environment.Host()}
+		hosts = []string{key.Environment.Host()}
 	}
 	for i, entry := range hosts {
 		p, reason := parseHostPattern(entry)
@@ -106,7 +117,7 @@ func (s *transportState) init() error {
 			// The entry is configuration, not a secret, unless an API key
 			// was put there by mistake.
 			quoted := strconv.Quote(entry)
-			if strings.Contains(entry, s.key.APIKey) {
+			if strings.Contains(entry, key.APIKey) {
 				quoted = redacted
 			}
 			return fmt.Errorf("%w: Hosts[%d] %s %s", ErrInvalidTransport, i, quoted, reason)
@@ -129,10 +140,11 @@ func (s *transportState) init() error {
 		return fmt.Errorf("%w: SourceSDKVersion has a character other than printable ASCII", ErrInvalidTransport)
 	}
 
-	s.partnerIDMember = jsonMember("partner_id", s.key.PartnerID)
+	s.partnerID = key.PartnerID
+	s.partnerIDMember = jsonMember("partner_id", key.PartnerID)
 	s.sourceSDKMember = jsonMember("source_sdk", s.sourceSDK)
 	s.sourceSDKVersionMember = jsonMember("source_sdk_version", s.sourceSDKVersion)
-	s.mac = newPooledMAC(s.key)
+	s.mac = newPooledMAC(key)
 	return nil
 }
 
@@ -202,7 +214,7 @@ func (s *transportState) setHeaders(h http.Header, timestamp, signature string) 
 		}
 	}
 	// One backing array for the five values, as Header.Clone does.
-	values := []string{s.key.PartnerID, signature, timestamp, s.sourceSDK, s.sourceSDKVersion}
+	values := []string{s.partnerID, signature, timestamp, s.sourceSDK, s.sourceSDKVersion}
 	for i, name := range smileIDHeaders {
 		h[name] = values[i : i+1 : i+1]
 	}
