@@ -3,6 +3,7 @@ package middleware
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
@@ -79,4 +80,28 @@ func TestHugeFieldValuesAreRefusedUncopied(t *testing.T) {
 			assert.Less(t, perRequest, uint64(len(tt.body))*3/2, "bytes allocated per request")
 		})
 	}
+}
+
+func TestTooLargeChunkedBodyClosesTheConnection(t *testing.T) {
+	const limit = 4 << 10
+	srv := httptest.NewServer(newVerifier(t, CallbackConfig{MaxBodyBytes: limit}).Handler(&recorder{}))
+	defer srv.Close()
+	post := func(body io.Reader) *http.Response {
+		t.Helper()
+		resp, err := srv.Client().Post(srv.URL, "application/json", body)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	// An io.MultiReader hides the length: the body is sent chunked, and
+	// far more of it than the server would read on to keep the connection.
+	huge := strings.Repeat(" ", 4<<20)
+	resp := post(io.MultiReader(strings.NewReader(`{"signature":"x",`), strings.NewReader(huge)))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+	assert.True(t, resp.Close, "the answer says Connection: close")
+
+	resp = post(io.MultiReader(strings.NewReader(string(signedBody(t, productionKey, 0)))))
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.False(t, resp.Close, "a body within the limit keeps the connection")
 }

@@ -71,7 +71,7 @@ func (v *CallbackVerifier) serve(w http.ResponseWriter, r *http.Request, next ht
 		v.reject(w, r, d, ErrUnsupportedMediaType)
 		return
 	}
-	body, err := readBody(w, r, v.maxBody)
+	body, err := readBody(r, v.maxBody)
 	if err != nil {
 		v.reject(w, r, d, err)
 		return

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/smileguard/smileguard/internal/bodyread"
 	"github.com/smileguard/smileguard/internal/jsonobj"
 )
 
@@ -44,7 +45,7 @@ func readRequestBody(req *http.Request) ([]byte, error) {
 	if req.ContentLength > MaxSignedBodyBytes {
 		return nil, ErrBodyTooLarge
 	}
-	body, err := readBounded(req.Body, req.ContentLength, MaxSignedBodyBytes)
+	body, err := bodyread.Read(req.Body, req.ContentLength, MaxSignedBodyBytes)
 	if err != nil {
 		return nil, fmt.Errorf("signer: reading the request body: %w", err)
 	}
@@ -52,32 +53,6 @@ func readRequestBody(req *http.Request) ([]byte, error) {
 		return nil, ErrBodyTooLarge
 	}
 	return body, nil
-}
-
-// readBounded reads r to its end, or to one byte past limit, whichever
-// comes first: a result longer than limit means r was. sizeHint, the
-// declared length or -1, sizes the buffer so that a body of that length is
-// read without growing it.
-func readBounded(r io.Reader, sizeHint, limit int64) ([]byte, error) {
-	size := int64(512)
-	if sizeHint >= 0 && sizeHint <= limit {
-		size = sizeHint + 1 // room to read io.EOF without growing
-	}
-	buf := make([]byte, 0, size)
-	r = io.LimitReader(r, limit+1)
-	for {
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)] // let append pick the growth
-		}
-	}
 }
 
 // bodyPlan is a /v1/ body taken apart: its top-level members, each with

@@ -180,31 +180,3 @@ func TestTransportLeavesV2BodiesAlone(t *testing.T) {
 	assert.Equal(t, int64(-1), got.ContentLength)
 	assert.NotSame(t, req, got, "a clone is sent")
 }
-
-func TestReadBounded(t *testing.T) {
-	tests := []struct {
-		name     string
-		body     string
-		sizeHint int64
-		limit    int64
-		wantLen  int
-	}{
-		{"known length", "hello", 5, 10, 5},
-		{"unknown length", strings.Repeat("a", 2000), -1, 4000, 2000},
-		{"wrong hint", strings.Repeat("a", 2000), 3, 4000, 2000},
-		{"at the limit", "12345", -1, 5, 5},
-		{"over the limit reads one byte more", "123456789", -1, 5, 6},
-		{"empty", "", 0, 5, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := readBounded(strings.NewReader(tt.body), tt.sizeHint, tt.limit)
-			require.NoError(t, err)
-			assert.Equal(t, tt.body[:tt.wantLen], string(got))
-		})
-	}
-	t.Run("a read error is returned", func(t *testing.T) {
-		_, err := readBounded(&trackedBody{r: strings.NewReader("abc"), readErr: errBoom}, -1, 10)
-		assert.ErrorIs(t, err, errBoom)
-	})
-}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/smileguard/smileguard/internal/bodyread"
 	"github.com/smileguard/smileguard/internal/jsonobj"
 )
 
@@ -59,7 +60,7 @@ func (s *transportState) verifyResponse(req *http.Request, resp *http.Response) 
 	if resp.ContentLength > MaxVerifiedResponseBytes {
 		return fail(errResponseTooLarge)
 	}
-	body, err := readBounded(resp.Body, resp.ContentLength, MaxVerifiedResponseBytes)
+	body, err := bodyread.Read(resp.Body, resp.ContentLength, MaxVerifiedResponseBytes)
 	if err != nil {
 		return fail(fmt.Errorf("signer: reading the response body: %w", err))
 	}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package bodyread
+
+const raceEnabled = false
