@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-
-	"github.com/smileguard/smileguard/internal/plaintext"
 )
 
 // DefaultAuthRealm is the realm CallbackAuth names in its challenges when
@@ -214,20 +212,11 @@ func (a *CallbackAuth) Handler(next http.Handler) http.Handler {
 // reject answers a refused request and logs why: the reason, never the
 // header.
 func (a *CallbackAuth) reject(w http.ResponseWriter, r *http.Request, err error) {
-	status := StatusCode(err)
-	if a.logger != nil {
-		a.logger.LogAttrs(r.Context(), slog.LevelWarn, "smileguard: callback authentication failed",
-			slog.String("reason", err.Error()), slog.Int("status", status),
-			slog.String("client_ip", clientIP(r)), slog.String("method", r.Method))
-	}
+	logRefusal(a.logger, r, "smileguard: callback authentication failed", err)
 	for _, c := range a.challenges {
 		w.Header().Add("WWW-Authenticate", c)
 	}
-	if a.rejected != nil {
-		a.rejected.ServeHTTP(w, r.WithContext(&delivery{Context: r.Context(), err: err}))
-		return
-	}
-	plaintext.Write(w, status, err.Error())
+	refuse(w, r, a.rejected, nil, err)
 }
 
 // visibleASCII reports whether s is made of visible ASCII characters only

@@ -39,7 +39,9 @@ type CallbackConfig struct {
 
 	// Rejected answers refused requests. nil: the status StatusCode gives,
 	// with the error's text as a short plain-text body. Reason(r) tells it
-	// why. It is not called for an acknowledged duplicate delivery.
+	// why. It is not called for an acknowledged duplicate delivery. In a
+	// Guard it also answers the rate limit's refusals (429, with
+	// Retry-After already set, and 503).
 	Rejected http.Handler
 }
 

@@ -91,7 +91,7 @@ func NewGuard(cfg GuardConfig) (*Guard, error) {
 func (g *Guard) Handler(next http.Handler) http.Handler {
 	h := g.verifier.Handler(next)
 	if g.limiter != nil {
-		h = LimitHandler(g.limiter, g.logger, h)
+		h = limitHandler(g.limiter, g.logger, g.verifier.rejected, h) // as CallbackConfig.Rejected says
 	}
 	if g.auth != nil {
 		h = g.auth.Handler(h)

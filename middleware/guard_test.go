@@ -2,11 +2,14 @@ package middleware
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -101,8 +104,62 @@ func TestGuardSharesItsLogger(t *testing.T) {
 	assert.Contains(t, logs.String(), `"level":"WARN"`, "the allowlist logs its denial")
 	assert.Contains(t, logs.String(), "smileguard: callback accepted")
 	assert.Contains(t, logs.String(), `"client_ip":"52.213.46.74"`)
-	assert.Same(t, g.Allowlist(), g.Allowlist())
 	assert.NotNil(t, g.Verifier())
+
+	// The allowlist Allowlist returns is the one the guard consults.
+	require.NoError(t, g.Allowlist().Update(allowlist.Config{Allow: []allowlist.Set{allowlist.SmileIDSandbox}}))
+	r = post(signedBody(t, productionKey, 0), "")
+	r.RemoteAddr = "52.213.46.74:1"
+	assert.Equal(t, 403, serve(h, r).Code, "a production address, after an update to sandbox only")
+}
+
+// failingLimiter is a shared rate limit that cannot be reached.
+type failingLimiter struct{}
+
+func (failingLimiter) Take(context.Context, netip.Addr) (bool, time.Duration, error) {
+	return false, 0, errors.New("connection refused")
+}
+
+func TestGuardAnswersRateLimitRefusalsThroughRejected(t *testing.T) {
+	var reasons []error
+	rejected := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reasons = append(reasons, Reason(r))
+		w.WriteHeader(http.StatusNotFound) // hides the endpoint
+	})
+	guard := func(rate *RateLimitConfig, limiter ClientLimiter) http.Handler {
+		g, err := NewGuard(GuardConfig{
+			Allowlist: allowlist.Config{Allow: []allowlist.Set{allowlist.SmileIDProduction}},
+			RateLimit: rate,
+			Limiter:   limiter,
+			Callback:  CallbackConfig{Keyring: testKeyring(t), Now: func() time.Time { return testNow }, Rejected: rejected},
+		})
+		require.NoError(t, err)
+		return g.Handler(&recorder{})
+	}
+	from := func(r *http.Request) *http.Request { r.RemoteAddr = "52.213.46.74:1"; return r }
+
+	h := guard(&RateLimitConfig{Rate: 1, Burst: 1}, nil)
+	assert.Equal(t, 200, serve(h, from(post(signedBody(t, productionKey, 0), ""))).Code)
+	w := serve(h, from(post(signedBody(t, productionKey, 0), "")))
+	assert.Equal(t, http.StatusNotFound, w.Code, "over the limit")
+	assert.Equal(t, "1", w.Header().Get("Retry-After"), "set before Rejected runs")
+
+	h = guard(nil, failingLimiter{})
+	assert.Equal(t, http.StatusNotFound, serve(h, from(post(signedBody(t, productionKey, 0), ""))).Code, "limiter down")
+
+	require.Len(t, reasons, 2)
+	assert.ErrorIs(t, reasons[0], ErrRateLimited)
+	assert.ErrorIs(t, reasons[1], ErrLimiterUnavailable)
+}
+
+func TestRefusalsLogABoundedMethod(t *testing.T) {
+	var logs strings.Builder
+	h := newVerifier(t, CallbackConfig{Logger: jsonLogger(&logs)}).Handler(&recorder{})
+	r := post(signedBody(t, productionKey, 0), "")
+	r.Method = strings.Repeat("X", 100_000)
+	assert.Equal(t, http.StatusMethodNotAllowed, serve(h, r).Code)
+	assert.Contains(t, logs.String(), `"method":"`+strings.Repeat("X", maxLoggedMethod)+`..."`)
+	assert.Less(t, logs.Len(), 1000)
 }
 
 // rawPost writes a request by hand, as a hostile or broken client would, and

@@ -149,17 +149,8 @@ func (v *CallbackVerifier) replayTTL() time.Duration { return 2*v.tolerance + ti
 // reject answers a refused request and logs why at Warn.
 func (v *CallbackVerifier) reject(w http.ResponseWriter, r *http.Request, d *delivery, err error) {
 	d.err = err
-	status := StatusCode(err)
-	if v.logger != nil {
-		v.logger.LogAttrs(r.Context(), slog.LevelWarn, "smileguard: callback rejected",
-			slog.String("reason", err.Error()), slog.Int("status", status),
-			slog.String("client_ip", clientIP(r)), slog.String("method", r.Method))
-	}
-	if v.rejected != nil {
-		v.rejected.ServeHTTP(w, r.WithContext(d))
-		return
-	}
-	plaintext.Write(w, status, err.Error())
+	logRefusal(v.logger, r, "smileguard: callback rejected", err)
+	refuse(w, r, v.rejected, d, err)
 }
 
 // acknowledge answers a retried delivery that was already handled.

@@ -7,14 +7,12 @@ import (
 	"math"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 
 	"github.com/smileguard/smileguard/allowlist"
-	"github.com/smileguard/smileguard/internal/plaintext"
 )
 
 // maxWait caps the wait Allow reports, so a tiny Rate cannot overflow it.
@@ -181,12 +179,6 @@ func (l *RateLimiter) moveToFront(c *client) {
 	}
 	c.prev.next, c.next.prev = c.next, c.prev
 	l.pushFront(c)
-}
-
-// tooMany answers 429 with a Retry-After of whole seconds, rounded up.
-func tooMany(w http.ResponseWriter, wait time.Duration) {
-	w.Header().Set("Retry-After", strconv.FormatInt(retryAfterSeconds(wait), 10))
-	plaintext.Write(w, http.StatusTooManyRequests, ErrRateLimited.Error())
 }
 
 // rateKey is the client a request is counted against: the allowlist's
