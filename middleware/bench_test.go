@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -243,4 +244,32 @@ func BenchmarkMemoryReplayStore(b *testing.B) {
 		}
 		_ = store.Finish(ctx, d, true)
 	}
+}
+
+// BenchmarkMemoryReplayStoreSize fills a default-sized store and reports
+// the heap it holds per entry and in all, the figure DefaultMaxReplayEntries
+// quotes.
+func BenchmarkMemoryReplayStoreSize(b *testing.B) {
+	ctx := context.Background()
+	var perEntry float64
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		store, _ := NewMemoryReplayStore(0)
+		d := Delivery{Now: testNow, TTL: 10 * time.Minute}
+		for n := 0; n < DefaultMaxReplayEntries; n++ {
+			binary.LittleEndian.PutUint64(d.ID[:], uint64(n))
+			if s, err := store.Begin(ctx, d); err != nil || s != ReplayNew {
+				b.Fatal(s, err)
+			}
+			_ = store.Finish(ctx, d, true)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perEntry = float64(after.HeapAlloc-before.HeapAlloc) / DefaultMaxReplayEntries
+		runtime.KeepAlive(store)
+	}
+	b.ReportMetric(perEntry, "B/entry")
+	b.ReportMetric(perEntry*DefaultMaxReplayEntries/1e6, "MB/store")
 }
