@@ -66,16 +66,15 @@ func LoadKeysEnv(prefix string, lookup func(name string) (string, bool)) ([]Key,
 		key := Key{ID: id}
 		var environment string
 		for _, v := range []struct {
-			field    string
-			into     *string
-			required bool
+			field string
+			into  *string
 		}{
-			{"PARTNER_ID", &key.PartnerID, true},
-			{"API_KEY", &key.APIKey, true},
-			{"ENVIRONMENT", &environment, true},
+			{"PARTNER_ID", &key.PartnerID},
+			{"API_KEY", &key.APIKey},
+			{"ENVIRONMENT", &environment},
 		} {
 			value, ok := lookup(stem + v.field)
-			if !ok && v.required {
+			if !ok {
 				return nil, fmt.Errorf("%w: %s%s is not set (key %q)", ErrKeySource, stem, v.field, id)
 			}
 			*v.into = value

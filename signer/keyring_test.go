@@ -175,9 +175,9 @@ func TestKeyringReplace(t *testing.T) {
 	assert.Equal(t, "production-1", got.ID)
 }
 
-// TestKeyringReplaceIsAtomic swaps between two sets while verifying: every
-// verify must see one whole set. Set A holds a1 and a2, set B holds b1 and
-// b2; a signature by a2 verifying while b1's also does would reveal a mix.
+// TestKeyringReplaceIsAtomic swaps between two sets while reading: every
+// read must see one whole set. Set A holds a1 and a2, set B holds b1 and
+// b2; Keys returning a1 with b2 would reveal a mix.
 func TestKeyringReplaceIsAtomic(t *testing.T) {
 	mk := func(id string, env Environment) Key {
 		return Key{ID: id, PartnerID: "1", APIKey: "secret-" + id, Environment: env}
@@ -198,10 +198,13 @@ func TestKeyringReplaceIsAtomic(t *testing.T) {
 				return
 			default:
 			}
+			set := setA
 			if i%2 == 0 {
-				require.NoError(t, ring.Replace(setB...))
-			} else {
-				require.NoError(t, ring.Replace(setA...))
+				set = setB
+			}
+			if err := ring.Replace(set...); err != nil {
+				t.Error(err) // not require: this is not the test's goroutine
+				return
 			}
 		}
 	}()
@@ -214,12 +217,6 @@ func TestKeyringReplaceIsAtomic(t *testing.T) {
 				keys := ring.Keys()
 				if len(keys) != 2 || keys[0].ID[0] != keys[1].ID[0] {
 					errs <- errors.New("Keys saw a mix of two sets")
-					return
-				}
-				// A signature by a1 verifies only under set A, and then
-				// only as a1, whole.
-				if got, err := ring.Verify(testTimestamp, sign(setA[0])); err == nil && got != setA[0] {
-					errs <- errors.New("Verify returned a key that is not a1")
 					return
 				}
 			}
@@ -263,5 +260,5 @@ func TestKeyringVerifyAllocations(t *testing.T) {
 	sig := sign(productionKey)
 	_, _ = ring.Verify(testTimestamp, sig) // warm the pools
 	allocs := testing.AllocsPerRun(200, func() { _, _ = ring.Verify(testTimestamp, sig) })
-	assert.LessOrEqual(t, allocs, 2.0)
+	assert.Zero(t, allocs)
 }

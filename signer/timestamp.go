@@ -28,7 +28,7 @@ func (e timestampError) Is(target error) bool { return target == ErrBadTimestamp
 
 const (
 	errTimestampEmpty      timestampError = "empty"
-	errTimestampTooLong    timestampError = "longer than 64 bytes"
+	errTimestampTooLong    timestampError = "longer than 64 bytes" // MaxTimestampLen
 	errTimestampUnixLen    timestampError = "unix time must have 10 (seconds) or 13 (milliseconds) digits"
 	errTimestampSyntax     timestampError = "not an RFC 3339, Ruby or unix timestamp"
 	errTimestampFraction   timestampError = "fraction must have 1 to 9 digits"

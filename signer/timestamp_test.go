@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -171,4 +172,8 @@ func FuzzParseTimestamp(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestTimestampTooLongNamesTheLimit(t *testing.T) {
+	assert.Contains(t, errTimestampTooLong.Error(), fmt.Sprintf(" %d ", MaxTimestampLen))
 }
