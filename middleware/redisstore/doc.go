@@ -9,8 +9,11 @@
 // Limiter implements middleware.ClientLimiter with the in-memory limiter's
 // 429 and Retry-After. Each operation is one Lua script on one key, atomic
 // in Redis, so instances racing on one delivery cannot both pass it. Keys
-// start with a configurable prefix and expire on their own: Redis memory
-// stays bounded by the traffic of the last few minutes.
+// start with a configurable prefix and expire on their own. A replay key
+// lives for twice the tolerance and a second; a limiter key until its
+// bucket would be full again (Burst/Rate, at most MaxRefill), one per
+// client IPv4 address or IPv6 /64, so their number is bounded by the
+// clients the allowlist in front admits.
 //
 // Setup, with a client that honours context deadlines:
 //

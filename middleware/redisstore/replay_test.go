@@ -181,6 +181,9 @@ func TestReplayStoreErrors(t *testing.T) {
 		cancel()
 		_, err = store.Begin(cancelled, d)
 		require.ErrorIs(t, err, context.Canceled)
+		state, err := store.Begin(ctx, d)
+		require.NoError(t, err)
+		assert.Equal(t, middleware.ReplayNew, state, "the cancelled request left no claim")
 	})
 	t.Run("Redis down", func(t *testing.T) {
 		down := redis.NewClient(&redis.Options{Addr: closedAddr(t), ContextTimeoutEnabled: true, MaxRetries: -1})
