@@ -97,7 +97,9 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 		RateLimit: middleware.RateLimitConfig{Rate: DefaultRate, Burst: DefaultBurst},
 	}
 
-	_, fromEnv := lookup(EnvKeys)
+	// An empty variable is unset, as LoadKeysEnv reads it: deployment
+	// templates often define every variable, some empty.
+	fromEnv := strings.TrimSpace(getenv(EnvKeys)) != ""
 	file := getenv(EnvKeysFile)
 	var err error
 	switch {

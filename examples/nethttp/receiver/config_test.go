@@ -102,6 +102,7 @@ func TestFromEnvAcceptsGoodConfigurations(t *testing.T) {
 			name: "keys from a file, behind proxies with the default header, own listen address and limits",
 			vars: map[string]string{
 				"SMILEID_KEYS_FILE": keyFile(t, 0o600),
+				"SMILEID_KEYS":      " ", // defined but empty, as templates leave it: not set
 				EnvTrustedProxies:   "10.0.0.0/8, 192.0.2.7,2001:db8::/32",
 				EnvListen:           "127.0.0.1:9000", EnvRate: "2.5", EnvBurst: "5",
 			},

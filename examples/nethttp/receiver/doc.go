@@ -13,7 +13,7 @@
 // signer.LoadKeysFile say more):
 //
 //	SMILEID_KEYS                     the IDs of the keys, comma-separated: "production-2026-11,sandbox-1"
-//	SMILEID_<ID>_PARTNER_ID          for each key, its ID upper-cased with "-" made "_": your partner id
+//	SMILEID_<ID>_PARTNER_ID          for each key, its ID upper-cased, other than letters and digits made "_": your partner id
 //	SMILEID_<ID>_API_KEY             the API key
 //	SMILEID_<ID>_ENVIRONMENT         "production" or "sandbox"
 //	SMILEID_<ID>_CREATED_AT          optional, RFC 3339: the key's age is then reviewed at start-up
