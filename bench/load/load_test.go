@@ -126,6 +126,10 @@ func TestLoad(t *testing.T) {
 			scenario(s), total.statuses[s], total.errors[s], total.firstUnexpected[s])
 		assert.NotZero(t, total.sent[s], "%v: none sent", scenario(s))
 	}
+	// The slow bodies were ended by the server's ReadTimeout, not sooner.
+	require.NotEmpty(t, total.slowCuts, "no slow body was sent")
+	assert.GreaterOrEqual(t, percentile(total.slowCuts, 0), readTimeout, "the first slow body to end")
+
 	assert.Empty(t, rr.log.errors, "records logged at Error level")
 	assert.Empty(t, rr.log.serverErrors, "http.Server's own error log")
 
