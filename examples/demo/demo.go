@@ -15,7 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/smileguard/smileguard/allowlist"
+	"github.com/smileguard/smileguard/examples/nethttp/receiver"
 	"github.com/smileguard/smileguard/internal/syncbuf"
 	"github.com/smileguard/smileguard/middleware"
 	"github.com/smileguard/smileguard/signer"
@@ -60,20 +60,14 @@ func start(layout loopback) (*demo, error) {
 		client:     &http.Client{Transport: &http.Transport{}, Timeout: 5 * time.Second},
 		timestamps: map[int64]bool{},
 	}
-	keyring, err := signer.NewKeyring(d.production, d.sandbox)
-	if err != nil {
-		return nil, err
-	}
-	guard, err := middleware.NewGuard(middleware.GuardConfig{
-		Allowlist: allowlist.Config{
-			Allow:          []allowlist.Set{allowlist.SmileIDProduction, allowlist.SmileIDSandbox},
-			TrustedProxies: []netip.Prefix{netip.PrefixFrom(layout.proxyFrom, layout.proxyFrom.BitLen())},
-			Header:         "X-Forwarded-For",
-		},
-		RateLimit: &middleware.RateLimitConfig{Rate: rateLimit, Burst: rateBurst},
-		Callback:  middleware.CallbackConfig{Keyring: keyring},
-		Logger:    slog.New(slog.NewJSONHandler(&d.logs, nil)),
-	})
+	// The guard of examples/nethttp, configured as its environment
+	// variables would: both environments' keys, one trusted proxy.
+	guard, err := receiver.NewGuard(receiver.Config{
+		Keys:            []signer.Key{d.production, d.sandbox},
+		TrustedProxies:  []netip.Prefix{netip.PrefixFrom(layout.proxyFrom, layout.proxyFrom.BitLen())},
+		ForwardedHeader: "X-Forwarded-For",
+		RateLimit:       middleware.RateLimitConfig{Rate: rateLimit, Burst: rateBurst},
+	}, slog.New(slog.NewJSONHandler(&d.logs, nil)))
 	if err != nil {
 		return nil, err
 	}
@@ -87,12 +81,12 @@ func start(layout loopback) (*demo, error) {
 	mux := http.NewServeMux()
 	mux.Handle(callbackPath, guard.Handler(handler))
 
-	receiver, err := d.listen(layout.receiver, mux)
+	receiverAt, err := d.listen(layout.receiver, mux)
 	if err != nil {
 		return nil, err
 	}
-	d.receiverAddr = receiver.String()
-	d.directURL = "http://" + receiver.String() + callbackPath
+	d.receiverAddr = receiverAt.String()
+	d.directURL = "http://" + receiverAt.String() + callbackPath
 	if layout.attackers != layout.receiver {
 		direct, err := d.listen(layout.attackers, mux)
 		if err != nil {
@@ -101,7 +95,7 @@ func start(layout loopback) (*demo, error) {
 		}
 		d.directURL = "http://" + direct.String() + callbackPath
 	}
-	proxy, err := d.listen("127.0.0.1", newProxy(&url.URL{Scheme: "http", Host: receiver.String()}, layout.proxyFrom))
+	proxy, err := d.listen("127.0.0.1", newProxy(&url.URL{Scheme: "http", Host: receiverAt.String()}, layout.proxyFrom))
 	if err != nil {
 		d.close()
 		return nil, err
