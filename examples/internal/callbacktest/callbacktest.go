@@ -1,7 +1,7 @@
 // Package callbacktest holds what the framework examples' tests share: a
-// Guard behind trusted load balancers (without a rate limit, which the
-// scenarios would not reach), and the scenarios every adapter must pass, so
-// that gin, echo and chi are held to the same behaviour.
+// Guard behind trusted load balancers (with no rate limit: the scenarios do
+// not test one), and the scenarios every adapter must pass, so that gin,
+// echo and chi are held to the same behaviour.
 package callbacktest
 
 import (
