@@ -18,7 +18,7 @@ import (
 	"github.com/stripe/stripe-go/v85"
 	"github.com/stripe/stripe-go/v85/webhook"
 
-	"github.com/smileguard/smileguard/bench/internal/callbacks"
+	"github.com/smileguard/smileguard/internal/callbacks"
 	"github.com/smileguard/smileguard/middleware"
 	"github.com/smileguard/smileguard/signer"
 	"github.com/smileguard/smileguard/signer/signertest"

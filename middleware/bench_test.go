@@ -11,30 +11,20 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/smileguard/smileguard/allowlist"
+	"github.com/smileguard/smileguard/internal/callbacks"
 	"github.com/smileguard/smileguard/signer"
 )
 
 // realisticCallback returns a Smile ID style callback of about size bytes,
-// signed by key at testNow: the usual members, padded with a base64 photo
-// in FullData as some ID types send.
+// signed by key at testNow: the body the bench module's side-by-side
+// benchmarks and load test send.
 func realisticCallback(tb testing.TB, key signer.Key, size int) []byte {
 	tb.Helper()
-	head := `{"SmileJobID":"0000012345","PartnerParams":{"job_id":"a2a4d6e0-6b3c-4b8e-9a4f-1c2d3e4f5a6b","user_id":"b3b5e7f1-7c4d-5c9f-0b5a-2d3e4f5a6b7c","job_type":5},` +
-		`"ResultType":"ID Verification","ResultText":"ID Number Validated","ResultCode":"1012","IsFinalResult":"true",` +
-		`"Actions":{"Verify_ID_Number":"Verified","Return_Personal_Info":"Returned","Names":"Exact Match","DOB":"Exact Match","Gender":"Exact Match","Phone_Number":"Not Provided","ID_Verification":"Verified"},` +
-		`"Country":"NG","IDType":"NIN_V2","IDNumber":"00000000000","FullName":"ADA LOVELACE","ExpirationDate":"Not Available","DOB":"1815-12-10","Gender":"F",` +
-		`"Address":"12 Marylebone Road, London","PhoneNumber":"+2340000000000","Source":"NIMC","JSONVersion":"1.0.0","ImageLinks":{"selfie_image":"https://smile-fr-results.s3.amazonaws.com/test/selfie.jpg"},`
-	pad := size - len(head) - len(`"FullData":{"Photo":""}}`) - 150
-	if pad < 0 {
-		pad = 0
-	}
-	body := head + `"FullData":{"Photo":"` + strings.Repeat("QUJD", pad/4) + `"}}`
-	return signedBody(tb, key, 0, body)
+	return signedBody(tb, key, 0, string(callbacks.Body("a2a4d6e0-6b3c-4b8e-9a4f-1c2d3e4f5a6b", size)))
 }
 
 // nopReplayStore admits every delivery, so that a benchmark measures the

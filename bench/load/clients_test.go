@@ -13,8 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/smileguard/smileguard/bench/internal/callbacks"
 	"github.com/smileguard/smileguard/examples/nethttp/receiver"
+	"github.com/smileguard/smileguard/internal/callbacks"
 	"github.com/smileguard/smileguard/signer/signertest"
 )
 

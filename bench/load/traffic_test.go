@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/smileguard/smileguard/allowlist"
-	"github.com/smileguard/smileguard/bench/internal/callbacks"
+	"github.com/smileguard/smileguard/internal/callbacks"
 	"github.com/smileguard/smileguard/middleware"
 	"github.com/smileguard/smileguard/signer"
 	"github.com/smileguard/smileguard/signer/signertest"
