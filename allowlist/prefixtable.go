@@ -103,8 +103,7 @@ func (t *prefixTable) lookup(a netip.Addr) (label int, ok bool) {
 		b := a.As4()
 		return find4(t.v4, uint64(binary.BigEndian.Uint32(b[:])))
 	}
-	b := a.As16()
-	return find(t.v6, uint128{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])})
+	return find(t.v6, addrKey(a))
 }
 
 // find returns the label of the span in spans that holds x. It looks for

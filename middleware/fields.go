@@ -33,7 +33,8 @@ func findFields(body []byte) (signature, timestamp []byte, err error) {
 }
 
 // plainString returns the contents of a string token that has no escapes,
-// which therefore decodes to itself.
+// which decodes to itself if it is valid UTF-8 (invalid bytes become U+FFFD;
+// ParseTimestamp refuses any non-ASCII byte either way).
 func plainString(raw []byte) ([]byte, bool) {
 	body := raw[1 : len(raw)-1]
 	if bytes.IndexByte(body, '\\') >= 0 {

@@ -9,7 +9,8 @@ import (
 // KeyEquals reports whether the raw string token (quotes included), once
 // decoded as encoding/json decodes it, equals name. It does not allocate.
 // name must be ASCII without a backslash, as member names of Smile ID's
-// protocol are.
+// protocol are. raw must be a string token as Scan returns it: like
+// Unquote, KeyEquals may panic on one that is not valid JSON.
 func KeyEquals(raw []byte, name string) bool {
 	body, ok := stringBody(raw)
 	if !ok {
