@@ -48,8 +48,9 @@ func TestDemoPrintsNoKey(t *testing.T) {
 	require.NoError(t, err)
 	defer d.close()
 	var out bytes.Buffer
+	// play is false if the log held a key (see report); this checks what
+	// the demo prints.
 	require.True(t, d.play(context.Background(), &out, time.Now()), out.String())
-	assert.Empty(t, d.leaks())
 	for _, secret := range []string{d.production.APIKey, d.sandbox.APIKey} {
 		assert.NotContains(t, out.String(), secret)
 	}
