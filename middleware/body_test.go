@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/smileguard/smileguard/internal/memtest"
 	"github.com/smileguard/smileguard/signer"
 )
 
@@ -29,19 +29,7 @@ func TestDeclaredLengthAloneCostsLittleMemory(t *testing.T) {
 	}
 	request()
 
-	assert.Less(t, bytesAllocatedPerCall(20, request), uint64(DefaultMaxBodyBytes/8), "bytes allocated per request")
-}
-
-// bytesAllocatedPerCall returns the bytes f allocates per call, on average
-// over n calls.
-func bytesAllocatedPerCall(n int, f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for i := 0; i < n; i++ {
-		f()
-	}
-	runtime.ReadMemStats(&after)
-	return (after.TotalAlloc - before.TotalAlloc) / uint64(n)
+	assert.Less(t, memtest.BytesPerCall(20, request), uint64(DefaultMaxBodyBytes/8), "bytes allocated per request")
 }
 
 func TestHugeFieldValuesAreRefusedUncopied(t *testing.T) {
@@ -76,7 +64,7 @@ func TestHugeFieldValuesAreRefusedUncopied(t *testing.T) {
 
 			// The body itself is read into one buffer of its size; the
 			// value must not be copied a second time.
-			perRequest := bytesAllocatedPerCall(10, func() { request() })
+			perRequest := memtest.BytesPerCall(10, func() { request() })
 			assert.Less(t, perRequest, uint64(len(tt.body))*3/2, "bytes allocated per request")
 		})
 	}

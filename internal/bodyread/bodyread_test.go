@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/smileguard/smileguard/internal/memtest"
 )
 
 func TestRead(t *testing.T) {
@@ -62,7 +63,7 @@ func TestReadNeverReadsPastLimitPlusOne(t *testing.T) {
 func TestReadBelievesADeclaredLengthOnlyOnceBytesCome(t *testing.T) {
 	// A sender declares a large body and sends nothing.
 	stalled := func() { _, _ = Read(iotest.ErrReader(io.ErrUnexpectedEOF), 8<<20, 8<<20) }
-	assert.LessOrEqual(t, bytesAllocatedPerCall(10, stalled), uint64(MaxPrealloc+1024))
+	assert.LessOrEqual(t, memtest.BytesPerCall(10, stalled), uint64(MaxPrealloc+1024))
 
 	// Once bytes come, the buffer grows to the declared length at once.
 	if raceEnabled {
@@ -70,17 +71,5 @@ func TestReadBelievesADeclaredLengthOnlyOnceBytesCome(t *testing.T) {
 	}
 	body := make([]byte, 1<<20)
 	read := func() { _, _ = Read(bytes.NewReader(body), int64(len(body)), 8<<20) }
-	assert.Less(t, bytesAllocatedPerCall(10, read), uint64(len(body))*3/2, "one buffer of the declared size, and the first")
-}
-
-// bytesAllocatedPerCall returns the bytes f allocates per call, on average
-// over n calls.
-func bytesAllocatedPerCall(n int, f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for i := 0; i < n; i++ {
-		f()
-	}
-	runtime.ReadMemStats(&after)
-	return (after.TotalAlloc - before.TotalAlloc) / uint64(n)
+	assert.Less(t, memtest.BytesPerCall(10, read), uint64(len(body))*3/2, "one buffer of the declared size, and the first")
 }
