@@ -51,6 +51,7 @@ func (noopReplayStore) Begin(context.Context, middleware.Delivery) (middleware.R
 	return middleware.ReplayNew, nil
 }
 func (noopReplayStore) Finish(context.Context, middleware.Delivery, bool) error { return nil }
+func (noopReplayStore) Renew(context.Context, middleware.Delivery) error        { return nil }
 
 // readBody is the next handler everywhere: it reads the body, as any real
 // handler does, and answers 200.

@@ -33,6 +33,7 @@ type nopReplayStore struct{}
 
 func (nopReplayStore) Begin(context.Context, Delivery) (ReplayState, error) { return ReplayNew, nil }
 func (nopReplayStore) Finish(context.Context, Delivery, bool) error         { return nil }
+func (nopReplayStore) Renew(context.Context, Delivery) error                { return nil }
 
 // discardWriter is a ResponseWriter that keeps nothing.
 type discardWriter struct{ h http.Header }

@@ -145,11 +145,15 @@ func (v *CallbackVerifier) verify(body []byte, now time.Time, envs []signer.Envi
 		return Callback{}, id, signer.ErrMalformedSignature
 	}
 	signature, _ := jsonobj.Unquote(rawSignature)
-	key, err := v.keyring.VerifyAt(now, timestamp, signature, envs...)
+	mac, err := signer.ParseSignature([]byte(signature))
 	if err != nil {
 		return Callback{}, id, err
 	}
-	return Callback{KeyID: key.ID, Environment: key.Environment, Timestamp: at}, deliveryID(signature, timestamp), nil
+	key, err := v.keyring.VerifyMAC(timestamp, mac, signer.VerifyOptions{Now: now, Environments: envs})
+	if err != nil {
+		return Callback{}, id, err
+	}
+	return Callback{KeyID: key.ID, Environment: key.Environment, Timestamp: at}, mac, nil
 }
 
 // signatureChars is the length of a signature: 32 bytes in padded base64.

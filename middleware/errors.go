@@ -42,6 +42,7 @@ var (
 	errTimestampNotString = reason{"middleware: timestamp is not a string", ErrMalformedCallback}
 	errDuplicateSignature = reason{"middleware: signature present twice", ErrMalformedCallback}
 	errDuplicateTimestamp = reason{"middleware: timestamp present twice", ErrMalformedCallback}
+	errCaseVariant        = reason{"middleware: a member named signature or timestamp in another case", ErrMalformedCallback}
 	errTimestampTooLong   = reason{"middleware: timestamp longer than 64 bytes", signer.ErrBadTimestamp}
 	errTooOld             = reason{"middleware: timestamp too old", ErrStaleTimestamp}
 	errInFuture           = reason{"middleware: timestamp too far in the future", ErrStaleTimestamp}

@@ -84,7 +84,8 @@ func (v *CallbackVerifier) serve(w http.ResponseWriter, r *http.Request, next ht
 	}
 	d.callback = cb
 
-	rd := Delivery{ID: id, BodyHash: sha256.Sum256(body), Now: now, TTL: v.replayTTL()}
+	rd := Delivery{ID: id, BodyHash: sha256.Sum256(body), Token: newClaimToken(), Now: now, TTL: v.replayTTL(),
+		FreshUntil: cb.Timestamp.Add(v.tolerance), Lease: DefaultLease}
 	state, err := v.replay.Begin(r.Context(), rd)
 	if err != nil {
 		if v.logger != nil {
@@ -131,6 +132,7 @@ func (v *CallbackVerifier) serve(w http.ResponseWriter, r *http.Request, next ht
 	handled := false
 	d.detached = detachedContext{d.Context}
 	defer func() {
+		rd.Now = v.now()
 		if err := v.replay.Finish(&d.detached, rd, handled); err != nil && v.logger != nil {
 			v.logger.LogAttrs(d.Context, slog.LevelError, "smileguard: replay store could not finish a delivery",
 				slog.String("error", err.Error()), slog.String("delivery", shortID(id)), slog.Bool("handled", handled))
@@ -139,6 +141,10 @@ func (v *CallbackVerifier) serve(w http.ResponseWriter, r *http.Request, next ht
 	next.ServeHTTP(&d.recorder, r)
 	handled = d.recorder.status() >= 200 && d.recorder.status() < 300
 }
+
+// DefaultLease is how long a claim on a delivery holds without being
+// renewed.
+const DefaultLease = 10 * time.Second
 
 // replayTTL is how long a delivery is remembered: twice the tolerance, the
 // longest a timestamp can stay fresh after it is first seen, and a second

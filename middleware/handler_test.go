@@ -49,6 +49,7 @@ type storeFunc struct {
 func (s storeFunc) Begin(ctx context.Context, d Delivery) (ReplayState, error) {
 	return s.begin(ctx, d)
 }
+func (s storeFunc) Renew(context.Context, Delivery) error { return nil }
 func (s storeFunc) Finish(ctx context.Context, d Delivery, handled bool) error {
 	return s.finish(ctx, d, handled)
 }

@@ -29,9 +29,11 @@ type MemoryReplayStore struct {
 }
 
 type replayEntry struct {
-	bodyHash [sha256.Size]byte
-	state    ReplayState // ReplayInFlight, ReplayHandled, or ReplayNew for a released delivery
-	expires  time.Time
+	bodyHash   [sha256.Size]byte
+	state      ReplayState // ReplayInFlight, ReplayHandled, or ReplayNew for a released delivery
+	token      [16]byte    // the claim's holder, while in flight
+	leaseUntil time.Time   // the claim's end, while in flight
+	expires    time.Time
 }
 
 // NewMemoryReplayStore returns a store holding at most maxEntries live
@@ -55,8 +57,9 @@ func (s *MemoryReplayStore) Begin(_ context.Context, d Delivery) (ReplayState, e
 		switch {
 		case e.bodyHash != d.BodyHash:
 			return ReplayConflict, nil
-		case e.state == ReplayNew: // released: claim it again
-			e.state = ReplayInFlight
+		case e.state == ReplayNew, // released: claim it again
+			e.state == ReplayInFlight && (e.token == d.Token || !d.Now.Before(e.leaseUntil)):
+			e.state, e.token, e.leaseUntil = ReplayInFlight, d.Token, d.Now.Add(d.Lease)
 			s.entries[d.ID] = e
 			return ReplayNew, nil
 		}
@@ -65,10 +68,27 @@ func (s *MemoryReplayStore) Begin(_ context.Context, d Delivery) (ReplayState, e
 	if len(s.entries) >= s.max {
 		return 0, ErrReplayStoreFull
 	}
-	e := replayEntry{bodyHash: d.BodyHash, state: ReplayInFlight, expires: d.Now.Add(d.TTL)}
+	expires := d.Now.Add(d.TTL)
+	if d.FreshUntil.After(expires) {
+		expires = d.FreshUntil.Add(time.Nanosecond)
+	}
+	e := replayEntry{bodyHash: d.BodyHash, state: ReplayInFlight, token: d.Token, leaseUntil: d.Now.Add(d.Lease), expires: expires}
 	s.entries[d.ID] = e
 	s.expiry.push(expiryItem{id: d.ID, expires: e.expires})
 	return ReplayNew, nil
+}
+
+// Renew implements ReplayStore.
+func (s *MemoryReplayStore) Renew(_ context.Context, d Delivery) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.entries[d.ID]
+	if !ok || e.bodyHash != d.BodyHash || e.state != ReplayInFlight || e.token != d.Token {
+		return ErrClaimLost
+	}
+	e.leaseUntil = d.Now.Add(d.Lease)
+	s.entries[d.ID] = e
+	return nil
 }
 
 // Finish implements ReplayStore.
@@ -76,8 +96,8 @@ func (s *MemoryReplayStore) Finish(_ context.Context, d Delivery, handled bool) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.entries[d.ID]
-	if !ok || e.bodyHash != d.BodyHash || e.state != ReplayInFlight {
-		return nil // expired meanwhile, or not ours to finish
+	if !ok || e.bodyHash != d.BodyHash || e.state != ReplayInFlight || e.token != d.Token {
+		return ErrClaimLost // expired meanwhile, or not ours to finish
 	}
 	if handled {
 		e.state = ReplayHandled

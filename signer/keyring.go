@@ -23,10 +23,12 @@ type keySet struct {
 	entries []*keyEntry
 }
 
-// keyEntry is a key with a pool of its precomputed HMAC states.
+// keyEntry is a key with a pool of its precomputed HMAC states, and one
+// for its partner id without leading zeros if it has any.
 type keyEntry struct {
-	key Key
-	mac *pooledMAC
+	key     Key
+	mac     *pooledMAC
+	trimmed *pooledMAC // nil: the partner id has no leading zeros
 }
 
 // NewKeyring returns a keyring holding keys. It refuses (with an error
@@ -75,7 +77,13 @@ func newKeySet(keys []Key) (*keySet, error) {
 }
 
 func newKeyEntry(key Key) *keyEntry {
-	return &keyEntry{key: key, mac: newPooledMAC(key)}
+	e := &keyEntry{key: key, mac: newPooledMAC(key)}
+	if trimmed := TrimPartnerID(key.PartnerID); trimmed != key.PartnerID {
+		k := key
+		k.PartnerID = trimmed
+		e.trimmed = newPooledMAC(k)
+	}
+	return e
 }
 
 // Keys returns a copy of the keys the keyring holds, with their IDs as
@@ -109,24 +117,7 @@ func (k *Keyring) VerifyAt(now time.Time, timestamp, signature string, envs ...E
 	if !ok {
 		return Key{}, ErrMalformedSignature
 	}
-	set := k.keys.Load()
-	if set == nil {
-		return Key{}, ErrNoUsableKey
-	}
-	tried := false
-	for _, e := range set.entries {
-		if !e.key.UsableAt(now) || !envAllowed(e.key.Environment, envs) {
-			continue
-		}
-		tried = true
-		if e.mac.matches(timestamp, want) {
-			return e.key, nil
-		}
-	}
-	if !tried {
-		return Key{}, ErrNoUsableKey
-	}
-	return Key{}, ErrInvalidSignature
+	return k.VerifyMAC(timestamp, want, VerifyOptions{Now: now, Environments: envs})
 }
 
 func envAllowed(env Environment, envs []Environment) bool {

@@ -71,7 +71,7 @@ func (m *mac) sum(partnerID, timestamp string) []byte {
 }
 
 // decodeSignature decodes a signature without allocating.
-func decodeSignature(signature string) (mac [sha256.Size]byte, ok bool) {
+func decodeSignature(signature string) (mac MAC, ok bool) {
 	if len(signature) != signatureLen {
 		return mac, false
 	}
@@ -101,7 +101,7 @@ func newPooledMAC(k Key) *pooledMAC {
 }
 
 // matches reports, in constant time, whether want is the MAC of timestamp.
-func (p *pooledMAC) matches(timestamp string, want [sha256.Size]byte) bool {
+func (p *pooledMAC) matches(timestamp string, want MAC) bool {
 	m := p.pool.Get().(*mac)
 	ok := hmac.Equal(m.sum(p.partnerID, timestamp), want[:])
 	p.pool.Put(m)

@@ -109,7 +109,15 @@ return 1
 // Redis keeps times to the millisecond: an entry is remembered until d.Now
 // plus d.TTL rounded up to the next millisecond, never less.
 func (s *ReplayStore) Begin(ctx context.Context, d middleware.Delivery) (middleware.ReplayState, error) {
-	return s.begin(ctx, d, s.tokens.next())
+	if d.Token == ([16]byte{}) {
+		d.Token = s.tokens.next()
+	}
+	return s.begin(ctx, d, d.Token)
+}
+
+// Renew implements middleware.ReplayStore.
+func (s *ReplayStore) Renew(context.Context, middleware.Delivery) error {
+	return nil
 }
 
 // begin claims d with token, which is unique to this call.

@@ -11,6 +11,7 @@ package replaytest
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -47,7 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) middleware.ReplayStore) {
 // newDelivery returns a delivery at now with ttl whose ID and body hash
 // are derived from id and body.
 func newDelivery(id, body string) middleware.Delivery {
-	return middleware.Delivery{ID: sha256.Sum256([]byte(id)), BodyHash: sha256.Sum256([]byte(body)), Now: now, TTL: ttl}
+	return middleware.Delivery{ID: sha256.Sum256([]byte(id)), BodyHash: sha256.Sum256([]byte(body)), Now: now, TTL: ttl, Lease: ttl}
 }
 
 // at returns d seen at now+elapsed.
@@ -56,22 +57,38 @@ func at(d middleware.Delivery, elapsed time.Duration) middleware.Delivery {
 	return d
 }
 
-// checker runs Begin and Finish and checks what they answer.
+// checker runs Begin and Finish and checks what they answer. Each Begin
+// is a new attempt with a token of its own; Finish uses the token of the
+// last attempt that claimed the delivery.
 type checker struct {
-	t     *testing.T
-	store middleware.ReplayStore
+	t       *testing.T
+	store   middleware.ReplayStore
+	counter byte
+	holders map[[32]byte][16]byte
 }
 
 func (c *checker) begin(d middleware.Delivery, want middleware.ReplayState, msg string) {
 	c.t.Helper()
+	c.counter++
+	d.Token[0] = c.counter
 	got, err := c.store.Begin(context.Background(), d)
 	require.NoError(c.t, err, msg)
 	assert.Equal(c.t, want.String(), got.String(), msg)
+	if got == middleware.ReplayNew {
+		if c.holders == nil {
+			c.holders = map[[32]byte][16]byte{}
+		}
+		c.holders[d.ID] = d.Token
+	}
 }
 
 func (c *checker) finish(d middleware.Delivery, handled bool) {
 	c.t.Helper()
-	require.NoError(c.t, c.store.Finish(context.Background(), d, handled))
+	d.Token = c.holders[d.ID]
+	err := c.store.Finish(context.Background(), d, handled)
+	if err != nil && !errors.Is(err, middleware.ErrClaimLost) {
+		require.NoError(c.t, err)
+	}
 }
 
 // d and other are one (signature, timestamp) pair with two bodies.
@@ -178,6 +195,8 @@ func concurrentClaims(t *testing.T, store middleware.ReplayStore) {
 		go func() {
 			defer wg.Done()
 			<-start
+			d := d
+			d.Token[0] = byte(i + 1)
 			s, err := store.Begin(context.Background(), d)
 			assert.NoError(t, err)
 			states <- s
