@@ -4,10 +4,11 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync/atomic"
+	"time"
 
-	"github.com/smileguard/smileguard/internal/plaintext"
+	"github.com/smileguard/smileguard/internal/allowctx"
+	"github.com/smileguard/smileguard/internal/refusallog"
 )
 
 // An Allowlist admits requests whose client IP is in one of its allowed
@@ -70,7 +71,7 @@ func (s *snapshot) check(r *http.Request) (Decision, error) {
 	if !ok {
 		return Decision{ClientIP: ip}, ErrNotAllowed
 	}
-	return Decision{ClientIP: ip, Set: s.names[i]}, nil
+	return Decision{ClientIP: ip, Set: s.names[i], Environment: s.envs[i]}, nil
 }
 
 // Handler returns a handler that runs next only for requests that Check
@@ -90,63 +91,51 @@ func (a *Allowlist) Handler(next http.Handler) http.Handler {
 			s.deny(w, r, d, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), d)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), allowctx.DecisionKey{}, &d)))
 	})
 }
-
-// maxLoggedBytes bounds the header value written to a log record: the
-// header is chosen by the client and may be up to a megabyte.
-const maxLoggedBytes = 256
 
 // deny logs a refused request and hands it to the Denied handler.
 func (s *snapshot) deny(w http.ResponseWriter, r *http.Request, d Decision, err error) {
 	if s.logger != nil {
-		attrs := []slog.Attr{
-			slog.String("peer", truncate(r.RemoteAddr, maxLoggedBytes)),
-			slog.String("reason", err.Error()),
-		}
-		if s.header != "" {
-			attrs = append(attrs, slog.String("header", loggedHeader(r.Header[s.header])))
-		}
-		if d.ClientIP.IsValid() {
-			attrs = append(attrs, slog.String("client_ip", d.ClientIP.String()))
-		}
-		s.logger.LogAttrs(r.Context(), slog.LevelWarn, "allowlist: request denied", attrs...)
+		s.logDenial(r, d, err)
 	}
 	s.denied.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), reasonKey{}, err)))
 }
 
-// loggedHeader joins the lines of a header with ", " and cuts the result
-// after maxLoggedBytes, never building more than that.
-func loggedHeader(values []string) string {
-	var b strings.Builder
-	write := func(s string) bool {
-		if room := maxLoggedBytes - b.Len(); len(s) > room {
-			b.WriteString(s[:room])
-			b.WriteString("...")
-			return false
-		}
-		b.WriteString(s)
-		return true
+// logDenial writes the Warn record of a denied request: the peer, the
+// reason, the forwarding header (cut) and the client IP if it was
+// resolved, so that a change of Smile ID's addresses shows in the log the
+// day it happens. The sampler bounds how many (see Config.Logger).
+func (s *snapshot) logDenial(r *http.Request, d Decision, err error) {
+	addr := d.ClientIP
+	if !addr.IsValid() {
+		addr = refusallog.Peer(r)
 	}
-	for i, v := range values {
-		if i > 0 && !write(", ") || !write(v) {
-			break
-		}
+	full, due := s.sampler.Admit(addr, time.Now())
+	refusallog.LogSummaries(r.Context(), s.logger, due)
+	if !full {
+		return
 	}
-	return b.String()
-}
-
-// truncate cuts s to n bytes, marking the cut with "...".
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+	attrs := []slog.Attr{
+		slog.String("peer", refusallog.Cut(r.RemoteAddr, refusallog.MaxLoggedBytes)),
+		slog.String("reason", err.Error()),
 	}
-	return s[:n] + "..."
+	if s.header != "" {
+		attrs = append(attrs, slog.String("header", refusallog.Join(r.Header[s.header])))
+	}
+	if d.ClientIP.IsValid() {
+		attrs = append(attrs, slog.String("client_ip", d.ClientIP.String()))
+	}
+	s.logger.LogAttrs(r.Context(), slog.LevelWarn, "allowlist: request denied", attrs...)
 }
 
 // forbidden is the default Denied handler. It does not say why: the reason
 // would teach a caller how to get through.
 func forbidden(w http.ResponseWriter, _ *http.Request) {
-	plaintext.Write(w, http.StatusForbidden, "allowlist: forbidden")
+	http.Error(w, ForbiddenText, http.StatusForbidden)
 }
+
+// ForbiddenText is the body of the default Denied answer. It does not say
+// why: the reason would teach a caller how to get through.
+const ForbiddenText = "allowlist: forbidden"

@@ -2,6 +2,7 @@ package allowlist
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/smileguard/smileguard/internal/refusallog"
+	"github.com/smileguard/smileguard/signer"
 )
 
 // newRequest returns a request from remoteAddr with header lines given as
@@ -87,8 +91,11 @@ func TestHandlerEndToEnd(t *testing.T) {
 			}
 		})
 	}
-	assert.Equal(t, 3, strings.Count(logs.String(), `"level":"WARN"`), "one Warn record per refusal, none for admitted requests:\n%s", logs.String())
-	assert.Contains(t, logs.String(), ErrNoHeader.Error())
+	// The refusals without a client IP are counted under the proxy's
+	// address: the first is logged, the second is sampled away.
+	assert.Equal(t, 2, strings.Count(logs.String(), `"level":"WARN"`),
+		"one Warn record per refusing address and minute, none for admitted requests:\n%s", logs.String())
+	assert.Contains(t, logs.String(), `"client_ip":"6.6.6.6"`)
 }
 
 func TestHandlerDoesNotCallNextOnDenial(t *testing.T) {
@@ -163,18 +170,20 @@ func TestDenialIsLoggedWithPeerHeaderAndReason(t *testing.T) {
 		"reason": ErrNotAllowed.Error(), "client_ip": "6.6.6.6",
 	}, records[0])
 	assert.Equal(t, ErrTooManyHops.Error(), records[1]["reason"])
-	assert.Equal(t, long[:maxLoggedBytes]+"...", records[1]["header"], "the header is truncated")
+	assert.Equal(t, long[:refusallog.MaxLoggedBytes]+"...", records[1]["header"], "the header is truncated")
 	assert.NotContains(t, records[1], "client_ip")
 }
 
-func TestLoggedHeader(t *testing.T) {
-	assert.Equal(t, "", loggedHeader(nil))
-	assert.Equal(t, "a, b", loggedHeader([]string{"a", "b"}))
-	full := strings.Repeat("x", maxLoggedBytes)
-	assert.Equal(t, full, loggedHeader([]string{full}))
-	assert.Equal(t, full+"...", loggedHeader([]string{full + "y"}))
-	assert.Equal(t, full+"...", loggedHeader([]string{full, "y"}))
-	assert.Equal(t, "a, "+full[:maxLoggedBytes-3]+"...", loggedHeader([]string{"a", full, "b"}))
+func TestDenialsFromOneAddressAreSampled(t *testing.T) {
+	var logs bytes.Buffer
+	a, err := New(Config{Allow: []Set{SmileIDProduction}, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	require.NoError(t, err)
+	h := a.Handler(echoDecision)
+	for i := 0; i < 1000; i++ {
+		h.ServeHTTP(httptest.NewRecorder(), newRequest("203.0.113.9:1"))
+	}
+	assert.Equal(t, 1, strings.Count(logs.String(), "\n"), "one record for a flood from one address within a minute")
+	assert.Contains(t, logs.String(), `"client_ip":"203.0.113.9"`, "the record names the refused address")
 }
 
 func TestZeroAllowlistDeniesUntilUpdated(t *testing.T) {
@@ -285,11 +294,23 @@ func TestUpdateWhileServing(t *testing.T) {
 	assert.Equal(t, int64(8*500), seen[0].Load()+seen[1].Load())
 }
 
-func TestContextHelpers(t *testing.T) {
+func TestFromContext(t *testing.T) {
 	_, ok := FromContext(newRequest("").Context())
-	assert.False(t, ok)
-	want := Decision{ClientIP: netip.MustParseAddr("52.213.46.74"), Set: "production"}
-	got, ok := FromContext(NewContext(newRequest("").Context(), want))
+	assert.False(t, ok, "no decision in a plain request")
+
+	a, err := New(Config{Allow: []Set{SmileIDProduction}})
+	require.NoError(t, err)
+	var got Decision
+	a.Handler(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		got, ok = FromContext(r.Context())
+	})).ServeHTTP(httptest.NewRecorder(), newRequest("52.213.46.74:443"))
 	assert.True(t, ok)
-	assert.Equal(t, want, got)
+	assert.Equal(t, Decision{ClientIP: netip.MustParseAddr("52.213.46.74"), Set: "production", Environment: signer.Production}, got)
+
+	// A Decision placed under any key code outside this module can make
+	// is not one.
+	type decisionKey struct{}
+	forged := context.WithValue(context.Background(), decisionKey{}, Decision{Set: "production"})
+	_, ok = FromContext(forged)
+	assert.False(t, ok, "a forged decision is believed")
 }

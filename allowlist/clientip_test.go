@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/smileguard/smileguard/signer"
 )
 
 // The configuration most cases run under: both Smile ID sets and a
@@ -82,7 +84,7 @@ func runRequestCases(t *testing.T, tests []requestCase) {
 			if tt.wantIP != "" {
 				wantIP = netip.MustParseAddr(tt.wantIP)
 			}
-			assert.Equal(t, Decision{ClientIP: wantIP, Set: tt.wantSet}, d)
+			assert.Equal(t, Decision{ClientIP: wantIP, Set: tt.wantSet, Environment: setEnvironment(tt.wantSet)}, d)
 		})
 	}
 }
@@ -212,4 +214,15 @@ func TestCheckHostileRequests(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, len(tests), 40)
 	runRequestCases(t, tests)
+}
+
+// setEnvironment is the Environment of the built-in set named name.
+func setEnvironment(name string) signer.Environment {
+	switch name {
+	case SmileIDProduction.Name:
+		return SmileIDProduction.Environment
+	case SmileIDSandbox.Name:
+		return SmileIDSandbox.Environment
+	}
+	return ""
 }

@@ -7,6 +7,9 @@ import (
 	"net/netip"
 	"net/textproto"
 	"strings"
+
+	"github.com/smileguard/smileguard/internal/refusallog"
+	"github.com/smileguard/smileguard/signer"
 )
 
 // DefaultMaxHops is the MaxHops used when Config.MaxHops is 0. Smile ID
@@ -54,23 +57,29 @@ type Config struct {
 	// reason.
 	Denied http.Handler
 
-	// Logger receives a Warn record for each refused request, with the
-	// peer, the forwarding header (truncated) and the reason. Admitted
-	// requests are not logged. Nil means no logging.
+	// Logger receives a Warn record for refused requests, with the peer,
+	// the client IP when it was resolved, the forwarding header (truncated)
+	// and the reason: the first refusal from an address in each minute,
+	// and at most 100 a minute in all; the others are counted and
+	// reported in one summary record per address once its minute is over
+	// (with the next refusal logged). Admitted requests are not logged. Nil
+	// means no logging.
 	Logger *slog.Logger
 }
 
 // snapshot is a validated, compiled Config. It is never modified once
 // built, so requests may read it without locks while Update replaces it.
 type snapshot struct {
-	allow   prefixTable // labels index names
+	allow   prefixTable // labels index names and envs
 	names   []string
+	envs    []signer.Environment
 	trusted prefixTable
 	header  string // canonical header key, "" for headerNone
 	kind    headerKind
 	maxHops int
 	denied  http.Handler
 	logger  *slog.Logger
+	sampler *refusallog.Sampler // bounds the denials logged
 }
 
 // compile validates cfg and builds its snapshot. Errors name the field.
@@ -92,6 +101,9 @@ func compile(cfg Config) (*snapshot, error) {
 			return nil, configErrorf("Config.Allow[%d].Name %q is used twice", i, set.Name)
 		case len(set.Prefixes) == 0:
 			return nil, configErrorf("Config.Allow[%d] (%q) has no prefixes", i, set.Name)
+		case set.Environment != "" && !set.Environment.Valid():
+			return nil, configErrorf("Config.Allow[%d] (%q).Environment is neither %q, %q nor empty",
+				i, set.Name, signer.Production, signer.Sandbox)
 		}
 		seen[set.Name] = true
 		prefixes, err := normalizeField(fmt.Sprintf("Config.Allow[%d].Prefixes", i), set.Prefixes)
@@ -100,6 +112,7 @@ func compile(cfg Config) (*snapshot, error) {
 		}
 		s.allow.add(i, prefixes)
 		s.names = append(s.names, set.Name)
+		s.envs = append(s.envs, set.Environment)
 	}
 
 	trusted, err := normalizeField("Config.TrustedProxies", cfg.TrustedProxies)
@@ -126,6 +139,9 @@ func compile(cfg Config) (*snapshot, error) {
 	}
 	if s.denied == nil {
 		s.denied = http.HandlerFunc(forbidden)
+	}
+	if s.logger != nil {
+		s.sampler = refusallog.New(0, 0)
 	}
 	return s, nil
 }

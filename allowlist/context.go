@@ -4,6 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
+
+	"github.com/smileguard/smileguard/internal/allowctx"
+	"github.com/smileguard/smileguard/signer"
 )
 
 // Decision is the outcome of a successful check: the client IP and the name
@@ -15,25 +18,24 @@ type Decision struct {
 	// Set is the Name of the first set in Config.Allow that contains
 	// ClientIP.
 	Set string
+	// Environment is that set's Environment: the Smile ID environment
+	// whose keys may sign a callback from ClientIP, or "" for any.
+	Environment signer.Environment
 }
-
-type decisionKey struct{}
 
 type reasonKey struct{}
 
-// NewContext returns a copy of ctx that carries d. Handler uses it for every
-// admitted request; other packages and tests may use it to place a Decision
-// that FromContext then returns.
-func NewContext(ctx context.Context, d Decision) context.Context {
-	return context.WithValue(ctx, decisionKey{}, d)
-}
-
-// FromContext returns the Decision that Handler placed in the context of an
-// admitted request, and whether there was one. Handlers behind the
-// allowlist use it to learn the client IP and which set admitted it.
+// FromContext returns the Decision that Handler (or a middleware.Guard)
+// placed in the context of an admitted request, and whether there was one.
+// Handlers behind the allowlist use it to learn the client IP and which set
+// admitted it. Only this module's allowlist and middleware can place a
+// Decision, so no other code in the process can forge one.
 func FromContext(ctx context.Context) (Decision, bool) {
-	d, ok := ctx.Value(decisionKey{}).(Decision)
-	return d, ok
+	d, ok := ctx.Value(allowctx.DecisionKey{}).(*Decision)
+	if !ok || d == nil {
+		return Decision{}, false
+	}
+	return *d, true
 }
 
 // Reason returns why the request was denied, for a custom Config.Denied

@@ -3,6 +3,7 @@ package allowlist
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // ErrDenied is wrapped by every error that Check returns: errors.Is(err,
@@ -54,6 +55,14 @@ type denial struct{ text string }
 
 func (e *denial) Error() string { return e.text }
 func (e *denial) Unwrap() error { return ErrDenied }
+
+// Status is the HTTP status a denial is answered with: 403. A
+// middleware.Guard reads it, so that every refusal carries its status.
+func (e *denial) Status() int { return http.StatusForbidden }
+
+// Code is the stable reason code of a denial, as a middleware.Guard
+// reports it to its observer.
+func (e *denial) Code() string { return "forbidden" }
 
 // configError is a configuration mistake; it unwraps to ErrInvalidConfig.
 type configError struct{ text string }

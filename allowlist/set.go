@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/smileguard/smileguard/signer"
 )
 
 // A Set is a named group of address prefixes that the allowlist admits,
@@ -23,6 +25,28 @@ type Set struct {
 	// (10.0.0.0/8). An IPv6 prefix never matches an IPv4 address, not even
 	// ::/0.
 	Prefixes []netip.Prefix
+	// Environment binds the set's clients to one Smile ID environment: a
+	// callback from them must be signed with a key of that environment
+	// (middleware.CallbackVerifier), so that a leaked sandbox key cannot
+	// admit a callback from a production address. SmileIDProduction and
+	// SmileIDSandbox carry theirs; "" binds nothing (any key), for sets
+	// that are not Smile ID's. It is the field, not the Name, that binds.
+	Environment signer.Environment
+}
+
+// Replace returns a copy of s whose prefixes are entries, parsed as
+// ParseSet parses them; Name and Environment stay. It is how a receiver
+// takes Smile ID's addresses from configuration the day they change,
+// without a new release:
+//
+//	prod, err := allowlist.SmileIDProduction.Replace(strings.Split(os.Getenv("ALLOW_PRODUCTION"), ",")...)
+func (s Set) Replace(entries ...string) (Set, error) {
+	parsed, err := ParseSet(s.Name, entries...)
+	if err != nil {
+		return Set{}, err
+	}
+	parsed.Environment = s.Environment
+	return parsed, nil
 }
 
 // ParseSet returns a Set named name from entries, each an IP address

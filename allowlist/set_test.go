@@ -3,12 +3,16 @@ package allowlist
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/smileguard/smileguard/signer"
 )
 
 func TestParseSet(t *testing.T) {
@@ -73,10 +77,43 @@ func TestSmileIDSetsMatchPublishedList(t *testing.T) {
 
 	production, err := ParseSet("production", published.Production...)
 	require.NoError(t, err)
+	production.Environment = signer.Production
 	sandbox, err := ParseSet("sandbox", published.Sandbox...)
 	require.NoError(t, err)
+	sandbox.Environment = signer.Sandbox
 	assert.Equal(t, production, SmileIDProduction)
 	assert.Equal(t, sandbox, SmileIDSandbox)
+}
+
+func TestReplaceKeepsNameAndEnvironment(t *testing.T) {
+	replaced, err := SmileIDProduction.Replace("13.51.0.119", "51.20.27.0/24")
+	require.NoError(t, err)
+	assert.Equal(t, Set{Name: "production", Environment: signer.Production,
+		Prefixes: mustPrefixes(t, "13.51.0.119/32", "51.20.27.0/24")}, replaced)
+	assert.Len(t, SmileIDProduction.Prefixes, 4, "the built-in set is unchanged")
+
+	_, err = SmileIDSandbox.Replace("13.48.228.158", "testapi.smileidentity.com")
+	require.ErrorIs(t, err, ErrInvalidConfig)
+	assert.Contains(t, err.Error(), `entry 1 "testapi.smileidentity.com": not an IP address`)
+	_, err = SmileIDSandbox.Replace()
+	require.ErrorIs(t, err, ErrInvalidConfig, "no entries")
+}
+
+func TestSetEnvironmentIsValidated(t *testing.T) {
+	_, err := New(Config{Allow: []Set{{Name: "prod", Prefixes: SmileIDProduction.Prefixes, Environment: "prod"}}})
+	require.ErrorIs(t, err, ErrInvalidConfig)
+	assert.Contains(t, err.Error(), "Config.Allow[0] (\"prod\").Environment")
+
+	// A renamed copy keeps its binding: the field binds, not the name.
+	renamed := SmileIDProduction
+	renamed.Name = "smile-eu"
+	a, err := New(Config{Allow: []Set{renamed}})
+	require.NoError(t, err)
+	r := httptest.NewRequest(http.MethodPost, "/", nil)
+	r.RemoteAddr = "52.213.46.74:443"
+	d, err := a.Check(r)
+	require.NoError(t, err)
+	assert.Equal(t, signer.Production, d.Environment)
 }
 
 func TestErrorsAreDenials(t *testing.T) {

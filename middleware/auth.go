@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+
+	"github.com/smileguard/smileguard/internal/refusallog"
 )
 
 // DefaultAuthRealm is the realm CallbackAuth names in its challenges when
@@ -196,27 +198,24 @@ func (a *CallbackAuth) Check(r *http.Request) error {
 }
 
 // Handler returns a handler that passes to next only the requests Check
-// admits. Refusals are answered as StatusCode says (or by
-// AuthConfig.Rejected), with a WWW-Authenticate challenge per configured
-// scheme, and logged at Warn with the reason only.
+// admits. Refusals are answered with the status their reason carries (or
+// by AuthConfig.Rejected), with a WWW-Authenticate challenge per configured
+// scheme, and logged at Warn with the reason only, sampled as every refusal
+// of this package is.
 func (a *CallbackAuth) Handler(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := a.Check(r); err != nil {
-			a.reject(w, r, err)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	p := &pipeline{auth: a, rejected: a.rejected, logger: a.logger}
+	if a.logger != nil {
+		p.sampler = refusallog.New(0, 0)
+	}
+	return p.gate(next)
 }
 
-// reject answers a refused request and logs why: the reason, never the
-// header.
-func (a *CallbackAuth) reject(w http.ResponseWriter, r *http.Request, err error) {
-	logRefusal(a.logger, r, "smileguard: callback authentication failed", err)
+// challenge adds a WWW-Authenticate challenge per configured scheme to a
+// refusal.
+func (a *CallbackAuth) challenge(w http.ResponseWriter) {
 	for _, c := range a.challenges {
 		w.Header().Add("WWW-Authenticate", c)
 	}
-	refuse(w, r, a.rejected, nil, err)
 }
 
 // visibleASCII reports whether s is made of visible ASCII characters only

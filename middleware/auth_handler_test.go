@@ -37,10 +37,11 @@ func TestCallbackAuthHandler(t *testing.T) {
 		{"malformed Basic", []string{"Basic " + basicPassword}, 400, "middleware: Basic credentials are not base64\n"},
 		{"two headers", []string{"Bearer " + bearerToken, "Bearer " + bearerToken}, 400, "middleware: several Authorization headers\n"},
 	}
-	for _, tt := range tests {
+	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := next.count()
 			r := post([]byte(`{}`), "")
+			r.RemoteAddr = fmt.Sprintf("192.0.2.%d:1234", i+1) // refusals are logged once per address and minute
 			for _, v := range tt.headers {
 				r.Header.Add("Authorization", v)
 			}
@@ -59,7 +60,7 @@ func TestCallbackAuthHandler(t *testing.T) {
 	}
 
 	out := logs.String()
-	assert.Equal(t, 7, strings.Count(out, `"level":"WARN","msg":"smileguard: callback authentication failed"`), "one record per refusal")
+	assert.Equal(t, 7, strings.Count(out, `"level":"WARN","msg":"smileguard: callback rejected"`), "one record per refusal")
 	assert.Contains(t, out, `"reason":"middleware: credentials not accepted","status":401`)
 	assert.Contains(t, out, `"reason":"middleware: several Authorization headers","status":400`)
 	for _, secret := range []string{basicPassword, basicPassword[:10], oldPassword, bearerToken, strings.ToUpper(bearerToken),

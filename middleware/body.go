@@ -1,7 +1,6 @@
 package middleware
 
 import (
-	"bytes"
 	"net/http"
 	"strings"
 
@@ -48,12 +47,3 @@ func readBody(r *http.Request, max int64) ([]byte, error) {
 	}
 	return buf, nil
 }
-
-// replayBody is the request body the next handler reads: the exact bytes
-// that arrived. It is part of the per-request delivery so that re-injecting
-// the body costs no allocation of its own.
-type replayBody struct {
-	bytes.Reader
-}
-
-func (*replayBody) Close() error { return nil }

@@ -1,22 +1,22 @@
 package middleware
 
 import (
+	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/smileguard/smileguard/allowlist"
-	"github.com/smileguard/smileguard/internal/jsonobj"
+	"github.com/smileguard/smileguard/internal/refusallog"
 	"github.com/smileguard/smileguard/signer"
 )
 
-// Defaults of CallbackConfig.
+// Defaults and bounds of CallbackConfig.
 const (
 	DefaultMaxBodyBytes = 2 << 20         // Smile ID asks receivers to accept 1.5 MB
+	MaxBodyBytesLimit   = 1 << 30         // the largest MaxBodyBytes: a body is held in memory whole
 	DefaultTolerance    = 5 * time.Minute // in both directions
 	MaxTolerance        = time.Hour       // a wider window is a wider door for replays
 )
@@ -25,11 +25,30 @@ const (
 // field but Keyring is a safe default.
 type CallbackConfig struct {
 	Keyring      *signer.Keyring  // the keys callbacks may be signed with; required
-	MaxBodyBytes int64            // 0: DefaultMaxBodyBytes (2 MiB)
+	MaxBodyBytes int64            // 0: DefaultMaxBodyBytes (2 MiB); at most MaxBodyBytesLimit
 	Tolerance    time.Duration    // 0: DefaultTolerance (5 minutes), both directions; at most MaxTolerance
 	Now          func() time.Time // nil: time.Now
 	Replay       ReplayStore      // nil: a MemoryReplayStore of DefaultMaxReplayEntries
 	Logger       *slog.Logger     // nil: no logging
+
+	// Formats are the callback formats accepted: BodySigned (v1, v2),
+	// HeaderSigned (v3). Nil means both; a callback in another format is
+	// refused with 400.
+	Formats []CallbackFormat
+
+	// Lease is how long a claim on a delivery holds in the replay store
+	// without renewal. The verifier renews it every third of a lease while
+	// the next handler runs and its client waits, so a claim outlives its
+	// holder by at most a lease: then Smile ID's retry is processed. 0:
+	// DefaultLease (10 s); at most Tolerance.
+	Lease time.Duration
+
+	// Confirm, if not nil, is asked about a body that conflicts with the
+	// one a (signature, timestamp) pair first came with (see Confirmer);
+	// with ConfirmEvery, about every callback, before the next handler
+	// runs. Nil: a conflicting body is refused with 401.
+	Confirm      Confirmer
+	ConfirmEvery bool
 
 	// KeyPolicy says which keys of the Keyring NewCallbackVerifier reports
 	// at start-up, one Warn record each (signer.LogKeyWarnings): expired,
@@ -37,31 +56,45 @@ type CallbackConfig struct {
 	// signer.KeyPolicy defaults.
 	KeyPolicy signer.KeyPolicy
 
-	// Rejected answers refused requests. nil: the status StatusCode gives,
-	// with the error's text as a short plain-text body. Reason(r) tells it
-	// why. It is not called for an acknowledged duplicate delivery. In a
-	// Guard it also answers the rate limit's refusals (429, with
-	// Retry-After already set, and 503).
+	// Rejected answers refused requests. Nil: the status the refusal
+	// carries (StatusCode), with its text as a short plain-text body.
+	// Reason(r) tells it why. It is not called for an acknowledged
+	// duplicate delivery. In a Guard, set GuardConfig.Rejected instead.
 	Rejected http.Handler
+
+	// Observe, if not nil, is told of every decision (see Observer). In a
+	// Guard, set GuardConfig.Observe instead.
+	Observe Observer
 }
 
 // A CallbackVerifier admits a Smile ID callback only if it is a fresh,
-// correctly signed JSON object seen for the first time with its body. It is
-// safe for concurrent use. Handler is the method most callers want; Verify
-// checks a body alone.
+// correctly signed JSON object seen for the first time with its body,
+// signed in its body or in its headers. It is safe for concurrent use.
+// Handler is the method most callers want; Verify checks a body alone. Only
+// NewCallbackVerifier makes a usable one: the zero value refuses every
+// request with 503.
 type CallbackVerifier struct {
 	keyring   *signer.Keyring
 	maxBody   int64
 	tolerance time.Duration
+	ttl       time.Duration
+	lease     time.Duration
 	now       func() time.Time
+	formats   formatSet
 	replay    ReplayStore
+	leases    *leaseKeeper
+	confirm   Confirmer
+	every     bool
 	logger    *slog.Logger
 	rejected  http.Handler
+	observe   Observer
 }
 
-// NewCallbackVerifier validates cfg and returns a verifier. It refuses a nil
-// or empty Keyring, a negative MaxBodyBytes, and a Tolerance that is
-// negative or over MaxTolerance. It then logs the keys the Keyring's Review
+// NewCallbackVerifier validates cfg and returns a verifier. It refuses a
+// nil or empty Keyring, a MaxBodyBytes that is negative or over
+// MaxBodyBytesLimit, a Tolerance that is negative or over MaxTolerance, a
+// Lease that is negative or over the Tolerance, an unknown format, and
+// ConfirmEvery without Confirm. It then logs the keys the Keyring's Review
 // reports under KeyPolicy, if Logger is set; a later Keyring.Replace is not
 // reviewed.
 func NewCallbackVerifier(cfg CallbackConfig) (*CallbackVerifier, error) {
@@ -69,10 +102,14 @@ func NewCallbackVerifier(cfg CallbackConfig) (*CallbackVerifier, error) {
 		keyring:   cfg.Keyring,
 		maxBody:   cfg.MaxBodyBytes,
 		tolerance: cfg.Tolerance,
+		lease:     cfg.Lease,
 		now:       cfg.Now,
 		replay:    cfg.Replay,
+		confirm:   cfg.Confirm,
+		every:     cfg.ConfirmEvery,
 		logger:    cfg.Logger,
 		rejected:  cfg.Rejected,
+		observe:   cfg.Observe,
 	}
 	switch {
 	case cfg.Keyring == nil:
@@ -81,10 +118,20 @@ func NewCallbackVerifier(cfg CallbackConfig) (*CallbackVerifier, error) {
 		return nil, errors.New("middleware: CallbackConfig.Keyring holds no keys")
 	case cfg.MaxBodyBytes < 0:
 		return nil, fmt.Errorf("middleware: CallbackConfig.MaxBodyBytes %d is negative", cfg.MaxBodyBytes)
+	case cfg.MaxBodyBytes > MaxBodyBytesLimit:
+		return nil, fmt.Errorf("middleware: CallbackConfig.MaxBodyBytes %d is over MaxBodyBytesLimit (%d)", cfg.MaxBodyBytes, MaxBodyBytesLimit)
 	case cfg.Tolerance < 0:
 		return nil, fmt.Errorf("middleware: CallbackConfig.Tolerance %v is negative", cfg.Tolerance)
 	case cfg.Tolerance > MaxTolerance:
 		return nil, fmt.Errorf("middleware: CallbackConfig.Tolerance %v is over %v", cfg.Tolerance, MaxTolerance)
+	case cfg.Lease < 0:
+		return nil, fmt.Errorf("middleware: CallbackConfig.Lease %v is negative", cfg.Lease)
+	case cfg.ConfirmEvery && cfg.Confirm == nil:
+		return nil, errors.New("middleware: CallbackConfig.ConfirmEvery is set but Confirm is nil")
+	}
+	var err error
+	if v.formats, err = newFormatSet(cfg.Formats); err != nil {
+		return nil, err
 	}
 	if v.maxBody == 0 {
 		v.maxBody = DefaultMaxBodyBytes
@@ -92,68 +139,215 @@ func NewCallbackVerifier(cfg CallbackConfig) (*CallbackVerifier, error) {
 	if v.tolerance == 0 {
 		v.tolerance = DefaultTolerance
 	}
+	if v.lease == 0 {
+		v.lease = min(DefaultLease, v.tolerance)
+	}
+	if v.lease > v.tolerance {
+		return nil, fmt.Errorf("middleware: CallbackConfig.Lease %v is over the Tolerance %v: a claim must lapse while its callback is still fresh", v.lease, v.tolerance)
+	}
+	// Twice the tolerance, the longest a timestamp can stay fresh after it
+	// is first seen, and a second more, so that a pair expires only once
+	// it can no longer pass the freshness check, whose bounds are
+	// inclusive.
+	v.ttl = 2*v.tolerance + time.Second
 	if v.now == nil {
 		v.now = time.Now
 	}
 	if v.replay == nil {
 		v.replay, _ = NewMemoryReplayStore(0)
 	}
+	v.leases = newLeaseKeeper(v.replay, v.lease, v.now, v.logger)
 	signer.LogKeyWarnings(context.Background(), v.logger, cfg.Keyring.Review(v.now(), cfg.KeyPolicy))
 	return v, nil
 }
 
-// Verify checks a callback body: a JSON object with top-level string members
-// "signature" and "timestamp", the timestamp within the tolerance of now, the
-// signature made by a usable key of envs (any environment if none is given).
-// It does not consult the replay store: use it where bodies arrive by other
-// means than HTTP and replays are handled elsewhere.
-func (v *CallbackVerifier) Verify(body []byte, envs ...signer.Environment) (Callback, error) {
-	cb, _, err := v.verify(body, v.now(), envs)
-	return cb, err
+// Handler returns a handler that verifies each request as a Smile ID
+// callback and calls next only for a valid, new delivery, with the exact
+// body that arrived (ContentLength and GetBody set) and the Callback in its
+// context (CallbackFromContext). Refusals are answered with the status
+// their reason carries, or by CallbackConfig.Rejected; a delivery already
+// handled with a 2xx is acknowledged with 200 and not passed on. If next
+// answers with a status outside 2xx or panics, the delivery is released so
+// that Smile ID's retry is processed.
+func (v *CallbackVerifier) Handler(next http.Handler) http.Handler {
+	p := &pipeline{verifier: v, rejected: v.rejected, observe: v.observe, logger: v.logger}
+	if v.logger != nil {
+		p.sampler = refusallog.New(0, 0)
+	}
+	return p.handler(next)
 }
 
-// verify is Verify, also returning the delivery ID.
-func (v *CallbackVerifier) verify(body []byte, now time.Time, envs []signer.Environment) (Callback, [sha256.Size]byte, error) {
-	var id [sha256.Size]byte
+// Verify checks a body-signed callback body: a JSON object with top-level
+// string members "signature" and "timestamp", the timestamp within the
+// tolerance of now, the signature made by a usable key of envs (any
+// environment if none is given). It does not consult the replay store: use
+// it where bodies arrive by other means than HTTP and replays are handled
+// elsewhere.
+func (v *CallbackVerifier) Verify(body []byte, envs ...signer.Environment) (Callback, error) {
+	if v.keyring == nil {
+		return Callback{}, ErrNotConfigured
+	}
+	d := &delivery{Context: context.Background()}
+	signature, timestamp, err := v.bodyMembers(d, body)
+	if err != nil {
+		return Callback{}, err
+	}
+	if err := v.verifySignature(d, BodySigned, signature, timestamp, v.now(), envs); err != nil {
+		return Callback{}, err
+	}
+	return d.callback, nil
+}
+
+// bodyMembers finds the signature and the timestamp of a body-signed
+// callback and decodes them: into d's buffers when they are escaped, else
+// as the body's own bytes. A value too long to be a timestamp or a
+// signature even fully escaped is refused before it is copied out of a body
+// of up to MaxBodyBytes, each in its place in the order of checks: a nil
+// signature is refused as malformed once the timestamp has been judged.
+func (v *CallbackVerifier) bodyMembers(d *delivery, body []byte) (signature, timestamp []byte, err error) {
 	rawSignature, rawTimestamp, err := findFields(body)
 	if err != nil {
-		return Callback{}, id, err
+		return nil, nil, err
 	}
-	// A value too long to be a timestamp or a signature even fully escaped
-	// is refused before it is copied out of a body of up to MaxBodyBytes,
-	// each in its place in the order of checks.
+	if !v.formats.accepts(BodySigned) {
+		return nil, nil, errFormatRefused
+	}
 	if len(rawTimestamp) > maxEscapedLen(signer.MaxTimestampLen) {
-		return Callback{}, id, errTimestampTooLong
+		return nil, nil, errTimestampTooLong
 	}
-	var timestamp string
-	if plain, ok := plainString(rawTimestamp); ok {
-		timestamp = string(plain) // short and not kept: on the stack
-	} else {
-		timestamp, _ = jsonobj.Unquote(rawTimestamp)
+	timestamp, ok := decodeString(d.timestamp[:0], rawTimestamp)
+	if !ok {
+		// Not ASCII once decoded, or longer than any timestamp: the
+		// timestamp parser refuses the raw text either way.
+		timestamp = rawTimestamp[1 : len(rawTimestamp)-1]
 	}
-	at, err := signer.ParseTimestamp(timestamp)
+	if len(rawSignature) <= maxEscapedLen(signatureChars) {
+		if signature, ok = decodeString(d.signature[:0], rawSignature); !ok {
+			signature = nil
+		}
+	}
+	return signature, timestamp, nil
+}
+
+// headerMembers returns the signature and the timestamp of a header-signed
+// callback as bytes in d's buffers, refusing values too long to be either.
+func headerMembers(d *delivery, signatureValue, timestampValue string) (signature, timestamp []byte, err error) {
+	if len(timestampValue) > signer.MaxTimestampLen {
+		return nil, nil, errTimestampTooLong
+	}
+	timestamp = append(d.timestamp[:0], timestampValue...)
+	if len(signatureValue) <= len(d.signature) {
+		signature = append(d.signature[:0], signatureValue...)
+	}
+	return signature, timestamp, nil
+}
+
+// verifySignature judges the timestamp's format and freshness and the
+// signature, in that order, and fills d's callback and claim. timestamp
+// must stay valid while d does (it is the claim's).
+func (v *CallbackVerifier) verifySignature(d *delivery, format CallbackFormat, signature, timestamp []byte, now time.Time, envs []signer.Environment) error {
+	// The conversion stays on the stack for the usual timestamps (up to
+	// 32 bytes): ParseTimestamp and VerifyMAC keep nothing.
+	ts := string(timestamp)
+	at, err := signer.ParseTimestamp(ts)
 	if err != nil {
-		return Callback{}, id, err
+		return timestampRefusal(err)
 	}
 	switch {
 	case at.Before(now.Add(-v.tolerance)):
-		return Callback{}, id, errTooOld
+		return errTooOld
 	case at.After(now.Add(v.tolerance)):
-		return Callback{}, id, errInFuture
+		return errInFuture
 	}
-	if len(rawSignature) > maxEscapedLen(signatureChars) {
-		return Callback{}, id, signer.ErrMalformedSignature
+	if signature == nil {
+		return errMalformedSignature
 	}
-	signature, _ := jsonobj.Unquote(rawSignature)
-	mac, err := signer.ParseSignature([]byte(signature))
+	mac, err := signer.ParseSignature(signature)
 	if err != nil {
-		return Callback{}, id, err
+		return signatureRefusal(err)
 	}
-	key, err := v.keyring.VerifyMAC(timestamp, mac, signer.VerifyOptions{Now: now, Environments: envs})
+	key, err := v.keyring.VerifyMAC(ts, mac, signer.VerifyOptions{
+		Now:              now,
+		Environments:     envs,
+		TrimmedPartnerID: format == HeaderSigned,
+	})
 	if err != nil {
-		return Callback{}, id, err
+		return signatureRefusal(err)
 	}
-	return Callback{KeyID: key.ID, Environment: key.Environment, Timestamp: at}, mac, nil
+	d.callback = Callback{KeyID: key.ID, Environment: key.Environment, Timestamp: at, Format: format}
+	d.claim = Delivery{
+		ID:         mac,
+		Timestamp:  timestamp,
+		Token:      newClaimToken(),
+		Now:        now,
+		TTL:        v.ttl,
+		FreshUntil: at.Add(v.tolerance),
+		Lease:      v.lease,
+	}
+	return nil
+}
+
+// decodeString decodes a JSON string token (quotes included). A token
+// without escapes is returned as the body's own bytes, whatever they hold;
+// an escaped one is decoded into buf, which must not grow, and only if it
+// decodes to ASCII, as every timestamp and signature does. It reports
+// false otherwise.
+func decodeString(buf, token []byte) ([]byte, bool) {
+	s := token[1 : len(token)-1]
+	if bytes.IndexByte(s, '\\') < 0 {
+		return s, true
+	}
+	out := buf[:0]
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\\' {
+			i++
+			switch s[i] {
+			case '"', '\\', '/':
+				c = s[i]
+			case 'b':
+				c = '\b'
+			case 'f':
+				c = '\f'
+			case 'n':
+				c = '\n'
+			case 'r':
+				c = '\r'
+			case 't':
+				c = '\t'
+			case 'u':
+				if i+4 >= len(s) {
+					return nil, false
+				}
+				var r rune
+				for _, h := range s[i+1 : i+5] {
+					r <<= 4
+					switch {
+					case '0' <= h && h <= '9':
+						r |= rune(h - '0')
+					case 'a' <= h && h <= 'f':
+						r |= rune(h - 'a' + 10)
+					case 'A' <= h && h <= 'F':
+						r |= rune(h - 'A' + 10)
+					default:
+						return nil, false
+					}
+				}
+				if r >= 0x80 {
+					return nil, false
+				}
+				c = byte(r)
+				i += 4
+			default:
+				return nil, false
+			}
+		}
+		if c >= 0x80 || len(out) == cap(out) {
+			return nil, false
+		}
+		out = append(out, c)
+	}
+	return out, true
 }
 
 // signatureChars is the length of a signature: 32 bytes in padded base64.
@@ -164,18 +358,13 @@ const signatureChars = 44
 func maxEscapedLen(n int) int { return 6*n + 2 }
 
 // environments returns the environments whose keys may sign a callback from
-// the client the allowlist admitted: a client in the "production" or
-// "sandbox" set binds its environment; any other set, or no allowlist, binds
-// nothing.
-func environments(r *http.Request) []signer.Environment {
-	d, ok := allowlist.FromContext(r.Context())
-	if !ok {
-		return nil
-	}
-	switch d.Set {
-	case allowlist.SmileIDProduction.Name:
+// the client the allowlist admitted: its set's Environment, or any if the
+// set binds none or there was no allowlist.
+func environments(d *delivery) []signer.Environment {
+	switch d.decision.Environment {
+	case signer.Production:
 		return productionOnly
-	case allowlist.SmileIDSandbox.Name:
+	case signer.Sandbox:
 		return sandboxOnly
 	}
 	return nil

@@ -14,15 +14,17 @@ type Callback struct {
 	KeyID       string             // the ID of the key whose signature verified
 	Environment signer.Environment // that key's environment
 	Timestamp   time.Time          // the signed timestamp, in UTC
+	Format      CallbackFormat     // how the signature came: in the body or in headers
+	Confirmed   bool               // CallbackConfig.Confirm vouched for the body with Smile ID
 }
 
-// contextKey is the key under which the verifier stores the delivery it is
+// contextKey is the key under which the guard stores the delivery it is
 // working on: a verified Callback for the next handler, or the reason a
 // Rejected handler is called.
 type contextKey struct{}
 
-// CallbackFromContext returns the Callback that CallbackVerifier verified for
-// this request, if any.
+// CallbackFromContext returns the Callback that the guard verified for this
+// request, if any.
 func CallbackFromContext(ctx context.Context) (Callback, bool) {
 	d, ok := ctx.Value(contextKey{}).(*delivery)
 	if !ok || d.err != nil {
@@ -31,10 +33,11 @@ func CallbackFromContext(ctx context.Context) (Callback, bool) {
 	return d.callback, true
 }
 
-// Reason returns why the verifier or a CallbackAuth refused r: an error
-// matching one of this package's sentinels, signer.ErrBadTimestamp or
-// signer.ErrInvalidSignature. It is meant for a CallbackConfig.Rejected or
-// AuthConfig.Rejected handler and returns nil for a request that was not
+// Reason returns why the guard refused r: a *Refusal matching one of this
+// package's sentinels (and, for a bad timestamp or signature, the signer's
+// too), or, for a request the allowlist of a Guard denied, the allowlist's
+// error (matching allowlist.ErrDenied). StatusCode tells its status. It is
+// meant for a Rejected handler and returns nil for a request that was not
 // refused.
 func Reason(r *http.Request) error {
 	if d, ok := r.Context().Value(contextKey{}).(*delivery); ok {

@@ -172,17 +172,17 @@ func TestGuardAuthIsOffByDefault(t *testing.T) {
 	assert.Equal(t, 3, next.count())
 }
 
-func TestGuardAuthSharesLoggerAndRejected(t *testing.T) {
+func TestGuardAuthRefusalsGoThroughTheGuardsLoggerAndRejected(t *testing.T) {
 	var logs strings.Builder
 	var reasons []error
 	cfg := testAuthConfig()
 	g, err := NewGuard(GuardConfig{
 		Allowlist: allowlist.Config{Allow: []allowlist.Set{allowlist.SmileIDProduction}},
-		Callback: CallbackConfig{Keyring: testKeyring(t), Now: func() time.Time { return testNow },
-			Rejected: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				reasons = append(reasons, Reason(r))
-				w.WriteHeader(StatusCode(Reason(r)))
-			})},
+		Callback:  CallbackConfig{Keyring: testKeyring(t), Now: func() time.Time { return testNow }},
+		Rejected: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			reasons = append(reasons, Reason(r))
+			w.WriteHeader(StatusCode(Reason(r)))
+		}),
 		Auth:   &cfg,
 		Logger: jsonLogger(&logs),
 	})
@@ -195,7 +195,7 @@ func TestGuardAuthSharesLoggerAndRejected(t *testing.T) {
 	assert.Len(t, w.Header().Values("WWW-Authenticate"), 2)
 	require.Len(t, reasons, 1)
 	assert.ErrorIs(t, reasons[0], ErrMissingCredentials)
-	assert.Contains(t, logs.String(), `"msg":"smileguard: callback authentication failed","reason":"middleware: credentials missing","status":401,"client_ip":"52.213.46.74"`)
+	assert.Contains(t, logs.String(), `"msg":"smileguard: callback rejected","reason":"middleware: credentials missing","status":401,"client_ip":"52.213.46.74"`)
 }
 
 func TestNewGuardRefusesBadAuth(t *testing.T) {

@@ -106,8 +106,8 @@ func TestGuardSharesItsLogger(t *testing.T) {
 	assert.Contains(t, logs.String(), `"client_ip":"52.213.46.74"`)
 	assert.NotNil(t, g.Verifier())
 
-	// The allowlist Allowlist returns is the one the guard consults.
-	require.NoError(t, g.Allowlist().Update(allowlist.Config{Allow: []allowlist.Set{allowlist.SmileIDSandbox}}))
+	// UpdateAllowlist changes what the guard consults.
+	require.NoError(t, g.UpdateAllowlist(allowlist.Config{Allow: []allowlist.Set{allowlist.SmileIDSandbox}}))
 	r = post(signedBody(t, productionKey, 0), "")
 	r.RemoteAddr = "52.213.46.74:1"
 	assert.Equal(t, 403, serve(h, r).Code, "a production address, after an update to sandbox only")
@@ -131,7 +131,8 @@ func TestGuardAnswersRateLimitRefusalsThroughRejected(t *testing.T) {
 			Allowlist: allowlist.Config{Allow: []allowlist.Set{allowlist.SmileIDProduction}},
 			RateLimit: rate,
 			Limiter:   limiter,
-			Callback:  CallbackConfig{Keyring: testKeyring(t), Now: func() time.Time { return testNow }, Rejected: rejected},
+			Callback:  CallbackConfig{Keyring: testKeyring(t), Now: func() time.Time { return testNow }},
+			Rejected:  rejected,
 		})
 		require.NoError(t, err)
 		return g.Handler(&recorder{})

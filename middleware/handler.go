@@ -2,125 +2,266 @@ package middleware
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/smileguard/smileguard/allowlist"
-	"github.com/smileguard/smileguard/internal/plaintext"
+	"github.com/smileguard/smileguard/internal/jsonobj"
+	"github.com/smileguard/smileguard/internal/refusallog"
 )
 
-// delivery is the per-request state of the verifier, allocated once per
-// request: the verified callback for the next handler, the reason of a
-// refusal, the re-injected body and the status recorder. It is also the
-// context the next handler sees, so that handing all of it on costs no
-// allocation of its own.
-type delivery struct {
-	context.Context // the request's
-	callback        Callback
-	err             error
-	body            replayBody
-	recorder        statusRecorder
-	detached        detachedContext
+// A pipeline is the guard's work on one request, in the order of the
+// answers table: the allowlist, the credential check and the rate limit (in
+// a Guard), then the callback verifier, then the next handler. One
+// delivery carries the request's state through all of it, and every
+// refusal goes through one place (refuse), whichever step refused.
+type pipeline struct {
+	allowlist       *allowlist.Allowlist // nil: none (a CallbackVerifier alone)
+	forwardedHeader string               // the allowlist's header, for refusal logs
+	auth            *CallbackAuth        // nil: no credential check
+	limiter         ClientLimiter        // nil: no rate limit
+	verifier        *CallbackVerifier
+	rejected        http.Handler
+	observe         Observer
+	logger          *slog.Logger
+	sampler         *refusallog.Sampler // bounds the refusals logged
 }
 
-// Value implements context.Context: the delivery under contextKey, the
-// request context's values otherwise.
-func (d *delivery) Value(key any) any {
-	if key == (contextKey{}) {
-		return d
-	}
-	return d.Context.Value(key)
-}
-
-// detachedContext keeps a context's values but not its cancellation, like
-// context.WithoutCancel, without allocating: the delivery must be finished
-// in the replay store even when the client has gone away. A store bounds
-// its own time (the Redis store has its own timeouts).
-type detachedContext struct{ context.Context }
-
-func (detachedContext) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (detachedContext) Done() <-chan struct{}       { return nil }
-func (detachedContext) Err() error                  { return nil }
-
-// Handler returns a handler that verifies each request as a Smile ID
-// callback and calls next only for a valid, new delivery. Refusals are
-// answered as StatusCode says (or by CallbackConfig.Rejected); a delivery
-// already handled with a 2xx is acknowledged with 200 and not passed on. If
-// next answers with a status outside 2xx or panics, the delivery is released
-// so that Smile ID's retry is processed.
-func (v *CallbackVerifier) Handler(next http.Handler) http.Handler {
+func (p *pipeline) handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		v.serve(w, r, next)
+		p.serve(w, r, next)
 	})
 }
 
-func (v *CallbackVerifier) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+func (p *pipeline) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	d := &delivery{Context: r.Context()}
+	if p.observe != nil {
+		d.start = time.Now()
+	}
+	if p.verifier == nil || p.verifier.keyring == nil {
+		p.refuse(w, r, d, ErrNotConfigured)
+		return
+	}
+	if p.admit(w, r, d) {
+		p.verify(w, r, d, next)
+	}
+}
+
+// gate is serve for a pipeline without a verifier: a CallbackAuth or a
+// limiter alone, in front of next.
+func (p *pipeline) gate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d := &delivery{Context: r.Context()}
+		if decision, ok := allowlist.FromContext(r.Context()); ok {
+			d.decision = decision
+		}
+		if p.admit(w, r, d) {
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// admit runs the steps before the verifier: the allowlist, the credential
+// check and the rate limit. It reports whether the request passed them;
+// if not, it has been refused.
+func (p *pipeline) admit(w http.ResponseWriter, r *http.Request, d *delivery) bool {
+	if p.allowlist != nil {
+		decision, err := p.allowlist.Check(r)
+		d.decision = decision // the client IP, even when it is not allowed
+		if err != nil {
+			p.refuse(w, r, d, err)
+			return false
+		}
+		d.hasDecision = true
+	} else if decision, ok := allowlist.FromContext(r.Context()); ok {
+		d.decision = decision
+	}
+	if p.auth != nil {
+		if err := p.auth.Check(r); err != nil {
+			p.auth.challenge(w)
+			p.refuse(w, r, d, err)
+			return false
+		}
+	}
+	if p.limiter != nil {
+		ok, wait, err := p.limiter.Take(r.Context(), rateKey(r, d))
+		switch {
+		case err != nil:
+			if p.logger != nil {
+				p.logger.LogAttrs(r.Context(), slog.LevelError, "smileguard: rate limiter unavailable",
+					slog.String("error", err.Error()), slog.String("client_ip", clientIP(r, d)))
+			}
+			p.refuse(w, r, d, ErrLimiterUnavailable)
+			return false
+		case !ok:
+			w.Header().Set("Retry-After", strconv.FormatInt(retryAfterSeconds(wait), 10))
+			p.refuse(w, r, d, ErrRateLimited)
+			return false
+		}
+	}
+	return true
+}
+
+// verify is the callback verifier's part: the request's shape, the body,
+// the signature, the replay store, and the next handler.
+func (p *pipeline) verify(w http.ResponseWriter, r *http.Request, d *delivery, next http.Handler) {
+	v := p.verifier
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		v.reject(w, r, d, ErrMethodNotAllowed)
+		p.refuse(w, r, d, ErrMethodNotAllowed)
 		return
 	}
 	if !isJSON(r.Header) {
-		v.reject(w, r, d, ErrUnsupportedMediaType)
+		p.refuse(w, r, d, ErrUnsupportedMediaType)
 		return
 	}
+	format, signatureValue, timestampValue, headerProblem := signatureHeaders(r.Header)
 	body, err := readBody(r, v.maxBody)
 	if err != nil {
-		v.reject(w, r, d, err)
+		p.refuse(w, r, d, err)
+		return
+	}
+	d.bodyBytes = len(body)
+	d.callback.Format = format
+
+	var signature, timestamp []byte
+	if format == HeaderSigned {
+		switch {
+		case !isObject(body):
+			err = errNotObject
+		case headerProblem != nil:
+			err = headerProblem
+		case !v.formats.accepts(HeaderSigned):
+			err = errFormatRefused
+		default:
+			signature, timestamp, err = headerMembers(d, signatureValue, timestampValue)
+		}
+	} else {
+		signature, timestamp, err = v.bodyMembers(d, body)
+	}
+	if err != nil {
+		p.refuse(w, r, d, err)
 		return
 	}
 	now := v.now()
-	cb, id, err := v.verify(body, now, environments(r))
-	if err != nil {
-		v.reject(w, r, d, err)
+	if err := v.verifySignature(d, format, signature, timestamp, now, environments(d)); err != nil {
+		p.refuse(w, r, d, err)
 		return
 	}
-	d.callback = cb
+	d.claim.BodyHash = sha256.Sum256(body)
 
-	rd := Delivery{ID: id, BodyHash: sha256.Sum256(body), Token: newClaimToken(), Now: now, TTL: v.replayTTL(),
-		FreshUntil: cb.Timestamp.Add(v.tolerance), Lease: DefaultLease}
-	state, err := v.replay.Begin(r.Context(), rd)
+	confirmed, err := p.claim(r, d, body)
 	if err != nil {
-		if v.logger != nil {
-			v.logger.LogAttrs(r.Context(), slog.LevelError, "smileguard: replay store refused a callback",
-				slog.String("error", err.Error()), slog.String("delivery", shortID(id)))
+		if errors.Is(err, ErrAlreadyHandled) {
+			p.acknowledge(w, r, d)
+			return
 		}
-		if !errors.Is(err, ErrReplayStoreFull) {
-			err = ErrReplayStore // never pass a store's own text to the client
-		}
-		v.reject(w, r, d, err)
+		p.refuse(w, r, d, err)
 		return
+	}
+	d.callback.Confirmed = confirmed
+	p.handle(w, r, d, body, next)
+}
+
+// claim claims the delivery in the replay store, asking the Confirmer where
+// the configuration says so. It returns ErrAlreadyHandled for a delivery to
+// acknowledge.
+func (p *pipeline) claim(r *http.Request, d *delivery, body []byte) (confirmed bool, err error) {
+	v := p.verifier
+	state, err := p.begin(r, d)
+	if err != nil {
+		return false, err
+	}
+	if state == ReplayConflict && v.confirm != nil {
+		// A twin signed in the same millisecond, or a tampered body: only
+		// Smile ID can tell.
+		if err := p.confirm(r, d, body); err != nil {
+			return false, err
+		}
+		confirmed = true
+		d.claim.ID = twinID(d.claim.ID, d.claim.BodyHash)
+		if state, err = p.begin(r, d); err != nil {
+			return false, err
+		}
 	}
 	switch state {
 	case ReplayNew:
 	case ReplayHandled:
-		v.acknowledge(w, r, d, id)
-		return
+		return confirmed, ErrAlreadyHandled
 	case ReplayInFlight:
-		v.reject(w, r, d, ErrInFlight)
-		return
+		return false, ErrInFlight
 	case ReplayConflict:
-		v.reject(w, r, d, ErrReplayed)
-		return
+		return false, ErrReplayed
 	default:
-		v.reject(w, r, d, ErrReplayStore)
-		return
+		return false, ErrReplayStore
+	}
+	if v.every && !confirmed {
+		if err := p.confirm(r, d, body); err != nil {
+			p.finish(d, false) // released, so that the retry is asked again
+			return false, err
+		}
+		confirmed = true
+	}
+	return confirmed, nil
+}
+
+// begin asks the replay store about the delivery. A store's own error is
+// logged, never passed to the client.
+func (p *pipeline) begin(r *http.Request, d *delivery) (ReplayState, error) {
+	state, err := p.verifier.replay.Begin(r.Context(), d.claim)
+	if err == nil {
+		return state, nil
+	}
+	if p.logger != nil {
+		p.logger.LogAttrs(r.Context(), slog.LevelError, "smileguard: replay store refused a callback",
+			slog.String("error", err.Error()), slog.String("delivery", shortID(d.claim.ID)))
+	}
+	if errors.Is(err, ErrReplayStoreFull) {
+		return 0, ErrReplayStoreFull
+	}
+	return 0, ErrReplayStore
+}
+
+// confirm asks the Confirmer about the body: nil if it vouches for it,
+// ErrNotConfirmed if it refutes it, ErrConfirmUnavailable if it could not
+// tell.
+func (p *pipeline) confirm(r *http.Request, d *delivery, body []byte) error {
+	err := p.verifier.confirm.Confirm(r.Context(), d.callback, body)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotConfirmed):
+		return ErrNotConfirmed
+	}
+	if p.logger != nil {
+		p.logger.LogAttrs(r.Context(), slog.LevelError, "smileguard: could not confirm a callback with Smile ID",
+			slog.String("error", err.Error()), slog.String("delivery", shortID(d.claim.ID)))
+	}
+	return ErrConfirmUnavailable
+}
+
+// handle runs next for a claimed delivery, with the exact body that
+// arrived, renewing the claim's lease while it runs, and finishes the claim
+// by next's answer: handled for a 2xx, released otherwise (a panic
+// included).
+func (p *pipeline) handle(w http.ResponseWriter, r *http.Request, d *delivery, body []byte, next http.Handler) {
+	v := p.verifier
+	if p.logger != nil && p.logger.Enabled(r.Context(), slog.LevelDebug) {
+		p.logger.LogAttrs(r.Context(), slog.LevelDebug, "smileguard: callback accepted",
+			slog.String("key_id", d.callback.KeyID), slog.String("environment", string(d.callback.Environment)),
+			slog.String("format", string(d.callback.Format)), slog.String("client_ip", clientIP(r, d)),
+			slog.Time("timestamp", d.callback.Timestamp), slog.String("delivery", shortID(d.claim.ID)),
+			slog.Int("body_bytes", len(body)))
 	}
 
-	if v.logger != nil {
-		v.logger.LogAttrs(r.Context(), slog.LevelInfo, "smileguard: callback accepted",
-			slog.String("key_id", cb.KeyID), slog.String("environment", string(cb.Environment)),
-			slog.String("client_ip", clientIP(r)), slog.Time("timestamp", cb.Timestamp),
-			slog.String("delivery", shortID(id)), slog.Int("body_bytes", len(body)))
-	}
-
+	// The allocations of an accepted callback: the delivery, the body,
+	// this request copy, and GetBody's closure.
 	r = r.WithContext(d)
 	d.body.Reset(body)
 	r.Body = &d.body
@@ -129,98 +270,98 @@ func (v *CallbackVerifier) serve(w http.ResponseWriter, r *http.Request, next ht
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	d.recorder = statusRecorder{ResponseWriter: w}
 
-	handled := false
-	d.detached = detachedContext{d.Context}
+	completed := false
+	v.leases.hold(d)
 	defer func() {
-		rd.Now = v.now()
-		if err := v.replay.Finish(&d.detached, rd, handled); err != nil && v.logger != nil {
-			v.logger.LogAttrs(d.Context, slog.LevelError, "smileguard: replay store could not finish a delivery",
-				slog.String("error", err.Error()), slog.String("delivery", shortID(id)), slog.Bool("handled", handled))
+		v.leases.release(d)
+		status := d.recorder.status()
+		if !completed {
+			status = http.StatusInternalServerError // next panicked: net/http answers so
 		}
+		handled := completed && status >= 200 && status < 300
+		if p.finish(d, handled) {
+			if p.logger != nil {
+				p.logger.LogAttrs(d.Context, slog.LevelError,
+					"smileguard: a handler outlived its claim's lease; the delivery may have been handled twice",
+					slog.String("delivery", shortID(d.claim.ID)), slog.String("key_id", d.callback.KeyID),
+					slog.Bool("handled", handled))
+			}
+		}
+		p.observed(r, d, Accepted, ReasonAccepted, status)
 	}()
 	next.ServeHTTP(&d.recorder, r)
-	handled = d.recorder.status() >= 200 && d.recorder.status() < 300
+	completed = true
 }
 
-// DefaultLease is how long a claim on a delivery holds without being
-// renewed.
-const DefaultLease = 10 * time.Second
-
-// replayTTL is how long a delivery is remembered: twice the tolerance, the
-// longest a timestamp can stay fresh after it is first seen, and a second
-// more, so that a pair expires only once it can no longer pass the
-// freshness check, whose bounds are inclusive.
-func (v *CallbackVerifier) replayTTL() time.Duration { return 2*v.tolerance + time.Second }
-
-// reject answers a refused request and logs why at Warn.
-func (v *CallbackVerifier) reject(w http.ResponseWriter, r *http.Request, d *delivery, err error) {
-	d.err = err
-	logRefusal(v.logger, r, "smileguard: callback rejected", err)
-	refuse(w, r, v.rejected, d, err)
+// finish ends the delivery's claim, without the request's cancellation: it
+// must be finished even when the client has gone away. It reports whether
+// the claim had been lost to another attempt.
+func (p *pipeline) finish(d *delivery, handled bool) (lost bool) {
+	claim := d.claim
+	claim.Now = p.verifier.now()
+	d.detached = detachedContext{d.Context}
+	err := p.verifier.replay.Finish(&d.detached, claim, handled)
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, ErrClaimLost):
+		return true
+	}
+	if p.logger != nil {
+		p.logger.LogAttrs(d.Context, slog.LevelError, "smileguard: replay store could not finish a delivery",
+			slog.String("error", err.Error()), slog.String("delivery", shortID(d.claim.ID)), slog.Bool("handled", handled))
+	}
+	return false
 }
 
 // acknowledge answers a retried delivery that was already handled.
-func (v *CallbackVerifier) acknowledge(w http.ResponseWriter, r *http.Request, d *delivery, id [sha256.Size]byte) {
+func (p *pipeline) acknowledge(w http.ResponseWriter, r *http.Request, d *delivery) {
 	d.err = ErrAlreadyHandled
-	if v.logger != nil {
-		v.logger.LogAttrs(r.Context(), slog.LevelInfo, "smileguard: duplicate delivery acknowledged",
-			slog.String("key_id", d.callback.KeyID), slog.String("client_ip", clientIP(r)),
-			slog.String("delivery", shortID(id)))
+	if p.logger != nil {
+		p.logger.LogAttrs(r.Context(), slog.LevelInfo, "smileguard: duplicate delivery acknowledged",
+			slog.String("key_id", d.callback.KeyID), slog.String("client_ip", clientIP(r, d)),
+			slog.String("delivery", shortID(d.claim.ID)))
 	}
-	plaintext.Write(w, http.StatusOK, ErrAlreadyHandled.Error())
+	http.Error(w, ErrAlreadyHandled.Error(), http.StatusOK)
+	p.observed(r, d, Acknowledged, ReasonAlreadyHandled, http.StatusOK)
+}
+
+// observed tells the Observer of a decision.
+func (p *pipeline) observed(r *http.Request, d *delivery, outcome Outcome, reason ReasonCode, status int) {
+	if p.observe == nil {
+		return
+	}
+	p.observe(r.Context(), Event{
+		Outcome:     outcome,
+		Reason:      reason,
+		Status:      status,
+		Environment: d.callback.Environment,
+		KeyID:       d.callback.KeyID,
+		Format:      d.callback.Format,
+		Set:         d.decision.Set,
+		Confirmed:   d.callback.Confirmed,
+		BodyBytes:   d.bodyBytes,
+		Duration:    time.Since(d.start),
+	})
 }
 
 // clientIP names the client in logs: the allowlist's decision, else the
 // peer.
-func clientIP(r *http.Request) string {
-	if d, ok := allowlist.FromContext(r.Context()); ok {
-		return d.ClientIP.String()
+func clientIP(r *http.Request, d *delivery) string {
+	if d.decision.ClientIP.IsValid() {
+		return d.decision.ClientIP.String()
 	}
-	return r.RemoteAddr
+	return refusallog.Cut(r.RemoteAddr, refusallog.MaxLoggedBytes)
 }
 
 // shortID is a delivery's ID shortened for logs: enough to correlate the
 // records of one delivery, nothing an attacker could replay.
-func shortID(id [sha256.Size]byte) string {
+func shortID(id [32]byte) string {
 	return hex.EncodeToString(id[:8])
 }
 
-// statusRecorder remembers the status the next handler answered with.
-type statusRecorder struct {
-	http.ResponseWriter
-	code int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.code == 0 && code >= 200 { // 1xx answers are not the final status
-		s.code = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(p []byte) (int, error) {
-	if s.code == 0 {
-		s.code = http.StatusOK
-	}
-	return s.ResponseWriter.Write(p)
-}
-
-// Flush lets the next handler stream, as it could without the verifier.
-func (s *statusRecorder) Flush() {
-	if s.code == 0 {
-		s.code = http.StatusOK
-	}
-	_ = http.NewResponseController(s.ResponseWriter).Flush()
-}
-
-// Unwrap lets http.ResponseController reach the original writer.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-// status is the answer's status: 200 if the handler wrote nothing, as
-// net/http then sends.
-func (s *statusRecorder) status() int {
-	if s.code == 0 {
-		return http.StatusOK
-	}
-	return s.code
+// isObject reports whether body is exactly one JSON object, as
+// encoding/json judges it.
+func isObject(body []byte) bool {
+	return jsonobj.Scan(body, func(jsonobj.Member) error { return nil }) == nil
 }

@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/smileguard/smileguard/allowlist"
+	"github.com/smileguard/smileguard/internal/allowctx"
 	"github.com/smileguard/smileguard/signer"
 	"github.com/smileguard/smileguard/signer/signertest"
 )
@@ -113,9 +115,22 @@ func post(body []byte, set string) *http.Request {
 	r.Body = &sentBody{Reader: bytes.NewReader(body), data: body}
 	r.Header.Set("Content-Type", "application/json")
 	if set != "" {
-		r = r.WithContext(allowlist.NewContext(r.Context(), allowlist.Decision{Set: set}))
+		env := signer.Environment("")
+		switch set {
+		case allowlist.SmileIDProduction.Name:
+			env = signer.Production
+		case allowlist.SmileIDSandbox.Name:
+			env = signer.Sandbox
+		}
+		r = withDecision(r, allowlist.Decision{Set: set, Environment: env})
 	}
 	return r
+}
+
+// withDecision returns r with d in its context, as an allowlist in front
+// would have placed it.
+func withDecision(r *http.Request, d allowlist.Decision) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), allowctx.DecisionKey{}, &d))
 }
 
 func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {

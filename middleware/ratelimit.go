@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/smileguard/smileguard/allowlist"
+	"github.com/smileguard/smileguard/internal/refusallog"
 )
 
 // maxWait caps the wait Allow reports, so a tiny Rate cannot overflow it.
@@ -43,7 +43,8 @@ type RateLimitConfig struct {
 // anyone, so a flood of new addresses cannot push a client's bucket out and
 // reset it.
 //
-// A RateLimiter is safe for concurrent use.
+// A RateLimiter is safe for concurrent use. Only NewRateLimiter makes a
+// usable one: the zero value admits nothing (its Handler answers 503).
 type RateLimiter struct {
 	limit rate.Limit
 	burst int
@@ -95,15 +96,23 @@ func (l *RateLimiter) Handler(next http.Handler) http.Handler {
 	return LimitHandler(l, nil, next) // Take never fails: nothing to log
 }
 
-// Take implements ClientLimiter. It never fails.
+// Take implements ClientLimiter. It fails only for a RateLimiter that
+// NewRateLimiter did not make (ErrNotConfigured): the request is then
+// refused with 503.
 func (l *RateLimiter) Take(_ context.Context, client netip.Addr) (bool, time.Duration, error) {
+	if l.clients4 == nil {
+		return false, 0, ErrNotConfigured
+	}
 	wait, ok := l.Allow(client)
 	return ok, wait, nil
 }
 
 // Allow takes a token for the client ip. If none is left it reports false
-// and how long until one is.
+// and how long until one is. The zero RateLimiter admits nothing.
 func (l *RateLimiter) Allow(ip netip.Addr) (wait time.Duration, ok bool) {
+	if l.clients4 == nil {
+		return maxWait, false // not made by NewRateLimiter: fail closed
+	}
 	if l.limit == rate.Inf {
 		return 0, true
 	}
@@ -184,15 +193,11 @@ func (l *RateLimiter) moveToFront(c *client) {
 // rateKey is the client a request is counted against: the allowlist's
 // decision, else the peer. Requests whose peer cannot be parsed share the
 // zero address's bucket.
-func rateKey(r *http.Request) netip.Addr {
-	if d, ok := allowlist.FromContext(r.Context()); ok {
-		return d.ClientIP
+func rateKey(r *http.Request, d *delivery) netip.Addr {
+	if d.decision.ClientIP.IsValid() {
+		return d.decision.ClientIP
 	}
-	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-		return ap.Addr()
-	}
-	ip, _ := netip.ParseAddr(r.RemoteAddr)
-	return ip
+	return refusallog.Peer(r)
 }
 
 // A clientID is the client a bucket belongs to: an IPv4 address, or the

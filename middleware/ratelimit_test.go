@@ -137,7 +137,7 @@ func TestRateLimiterUsesTheAllowlistDecision(t *testing.T) {
 	viaProxy := func(client string) *http.Request {
 		r := httptest.NewRequest(http.MethodPost, "/", nil)
 		r.RemoteAddr = "10.0.0.7:1234" // the same proxy for everyone
-		return r.WithContext(allowlist.NewContext(r.Context(), allowlist.Decision{ClientIP: netip.MustParseAddr(client), Set: "production"}))
+		return withDecision(r, allowlist.Decision{ClientIP: netip.MustParseAddr(client), Set: "production"})
 	}
 	assert.Equal(t, 200, serve(h, viaProxy("52.213.46.74")).Code)
 	assert.Equal(t, 200, serve(h, viaProxy("34.240.137.52")).Code, "clients behind one proxy have their own buckets")

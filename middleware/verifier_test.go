@@ -55,7 +55,7 @@ func TestVerifyWithoutHTTP(t *testing.T) {
 	v := newVerifier(t, CallbackConfig{})
 	cb, err := v.Verify(signedBody(t, sandboxKey, -time.Second))
 	require.NoError(t, err)
-	assert.Equal(t, Callback{KeyID: "sandbox-2026", Environment: signer.Sandbox, Timestamp: testNow.Add(-time.Second)}, cb)
+	assert.Equal(t, Callback{KeyID: "sandbox-2026", Environment: signer.Sandbox, Timestamp: testNow.Add(-time.Second), Format: BodySigned}, cb)
 
 	_, err = v.Verify(signedBody(t, sandboxKey, 0), signer.Production)
 	require.ErrorIs(t, err, signer.ErrInvalidSignature)
@@ -80,7 +80,7 @@ func TestCallbackFromContext(t *testing.T) {
 	}))
 	require.Equal(t, 200, serve(h, post(signedBody(t, productionKey, -2*time.Second), "production")).Code)
 	require.True(t, ok)
-	assert.Equal(t, Callback{KeyID: "production-2026", Environment: signer.Production, Timestamp: testNow.Add(-2 * time.Second)}, got)
+	assert.Equal(t, Callback{KeyID: "production-2026", Environment: signer.Production, Timestamp: testNow.Add(-2 * time.Second), Format: BodySigned}, got)
 
 	_, ok = CallbackFromContext(post(nil, "").Context())
 	assert.False(t, ok)
@@ -132,7 +132,7 @@ func TestLogsNeverHoldSecretsSignaturesOrBodies(t *testing.T) {
 	serve(h, post([]byte(`{"signature":"x","timestamp":"y","FullName":"ADA"}`), ""))
 
 	out := logs.String()
-	assert.Contains(t, out, `"level":"INFO","msg":"smileguard: callback accepted"`)
+	assert.Contains(t, out, `"level":"DEBUG","msg":"smileguard: callback accepted"`)
 	assert.Contains(t, out, `"key_id":"production-2026"`)
 	assert.Contains(t, out, `"msg":"smileguard: duplicate delivery acknowledged"`)
 	assert.Contains(t, out, `"level":"WARN","msg":"smileguard: callback rejected"`)

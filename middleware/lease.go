@@ -1,0 +1,121 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// DefaultLease is how long a claim on a delivery holds without being
+// renewed (CallbackConfig.Lease).
+const DefaultLease = 10 * time.Second
+
+// A leaseKeeper renews the claims of the deliveries whose next handler is
+// running, every third of a lease, so that a claim outlives its lease only
+// while its holder is alive and its client still waits. A holder that goes
+// away (a crash, a kill, a process frozen longer than the lease) stops
+// renewing, and its claim frees itself: Smile ID's retry, to this instance
+// or another, is then processed.
+//
+// Its goroutine runs only while some handler runs: it is started by the
+// first hold and ends when it finds none left.
+type leaseKeeper struct {
+	store  ReplayStore
+	lease  time.Duration
+	now    func() time.Time
+	logger *slog.Logger
+
+	mu      sync.Mutex
+	held    delivery // sentinel of the list of deliveries whose handler runs
+	running bool
+}
+
+func newLeaseKeeper(store ReplayStore, lease time.Duration, now func() time.Time, logger *slog.Logger) *leaseKeeper {
+	k := &leaseKeeper{store: store, lease: lease, now: now, logger: logger}
+	k.held.leaseNext, k.held.leasePrev = &k.held, &k.held
+	return k
+}
+
+// hold starts renewing d's claim until release.
+func (k *leaseKeeper) hold(d *delivery) {
+	k.mu.Lock()
+	d.renewedAt = time.Now()
+	d.holding = true
+	d.leasePrev, d.leaseNext = k.held.leasePrev, &k.held
+	d.leasePrev.leaseNext, k.held.leasePrev = d, d
+	start := !k.running
+	k.running = true
+	k.mu.Unlock()
+	if start {
+		go k.run()
+	}
+}
+
+// release stops renewing d's claim.
+func (k *leaseKeeper) release(d *delivery) {
+	k.mu.Lock()
+	d.leasePrev.leaseNext, d.leaseNext.leasePrev = d.leaseNext, d.leasePrev
+	d.leasePrev, d.leaseNext = nil, nil
+	d.holding = false
+	k.mu.Unlock()
+}
+
+// run renews the held claims that are due, every third of a lease, until
+// none is held.
+func (k *leaseKeeper) run() {
+	interval := k.lease / 3
+	for {
+		time.Sleep(interval)
+		k.mu.Lock()
+		if k.held.leaseNext == &k.held {
+			k.running = false
+			k.mu.Unlock()
+			return
+		}
+		now := time.Now()
+		for d := k.held.leaseNext; d != &k.held; d = d.leaseNext {
+			if d.lost || now.Sub(d.renewedAt) < interval {
+				continue
+			}
+			if d.Context.Err() != nil {
+				// The client is gone: let the claim lapse, so that
+				// Smile ID's retry is processed even if this handler
+				// never returns.
+				continue
+			}
+			d.renewedAt = now
+			claim := d.claim
+			claim.Now = k.now()
+			go k.renew(d, claim)
+		}
+		k.mu.Unlock()
+	}
+}
+
+// renew renews one claim, and marks it lost if the store says another
+// attempt holds it now.
+func (k *leaseKeeper) renew(d *delivery, claim Delivery) {
+	err := k.store.Renew(context.Background(), claim)
+	if err == nil {
+		return
+	}
+	k.mu.Lock()
+	stillHeld := d.holding
+	if stillHeld && errors.Is(err, ErrClaimLost) {
+		d.lost = true
+	}
+	k.mu.Unlock()
+	if !stillHeld || k.logger == nil {
+		return
+	}
+	if errors.Is(err, ErrClaimLost) {
+		k.logger.LogAttrs(context.Background(), slog.LevelError,
+			"smileguard: a handler outlived its claim's lease; another attempt may handle the delivery too",
+			slog.String("delivery", shortID(claim.ID)), slog.String("key_id", d.callback.KeyID))
+		return
+	}
+	k.logger.LogAttrs(context.Background(), slog.LevelWarn, "smileguard: replay store could not renew a claim",
+		slog.String("error", err.Error()), slog.String("delivery", shortID(claim.ID)))
+}
