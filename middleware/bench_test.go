@@ -51,22 +51,7 @@ var readAll = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 // benchServe sends body through h b.N times from remote, with an
 // X-Forwarded-For header if forwardedFor is set, reusing one request.
 func benchServe(b *testing.B, h http.Handler, body []byte, remote, forwardedFor string) {
-	reader := bytes.NewReader(body)
-	r, _ := http.NewRequest(http.MethodPost, "http://receiver.example/smileid/callback", io.NopCloser(reader))
-	r.ContentLength = int64(len(body))
-	r.Header.Set("Content-Type", "application/json")
-	if forwardedFor != "" {
-		r.Header.Set("X-Forwarded-For", forwardedFor)
-	}
-	r.RemoteAddr = remote
-	w := &discardWriter{h: http.Header{}}
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		reader.Reset(body)
-		h.ServeHTTP(w, r)
-	}
+	benchServeHeaders(b, h, body, remote, forwardedFor, nil)
 }
 
 // BenchmarkCallback compares the verifier with no middleware at all and
@@ -132,32 +117,73 @@ func handwritten(ring *signer.Keyring) http.Handler {
 
 // BenchmarkGuard sends a 2 KB callback through the whole guard: allowlist
 // (a Smile ID address behind two trusted proxies), rate limit, verifier with
-// a no-op replay store (BenchmarkMemoryReplayStore measures the store).
+// a no-op replay store (BenchmarkMemoryReplayStore measures the store), in
+// both formats: a header-signed callback scans no JSON for members, so it
+// is expected at least as fast. The observer cases price the decision hook:
+// unset, and a no-op.
 func BenchmarkGuard(b *testing.B) {
 	body := realisticCallback(b, productionKey, 2<<10)
-	g, err := NewGuard(GuardConfig{
-		Allowlist: allowlist.Config{
-			Allow:          []allowlist.Set{allowlist.SmileIDProduction, allowlist.SmileIDSandbox},
-			TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
-			Header:         "X-Forwarded-For",
-		},
-		RateLimit: &RateLimitConfig{Rate: 1e9, Burst: 1e9}, // a real limiter that never refuses
-		Callback: CallbackConfig{Keyring: testKeyring(b), Replay: nopReplayStore{},
-			Now: func() time.Time { return testNow }},
-	})
-	if err != nil {
-		b.Fatal(err)
+	v3 := []byte(callbacks.Body("a2a4d6e0-6b3c-4b8e-9a4f-1c2d3e4f5a6b", 2<<10))
+	ts := signer.FormatTimestamp(testNow)
+	headers := http.Header{
+		SignatureHeader: {signer.Sign(productionKey.APIKey, productionKey.PartnerID, ts)},
+		TimestampHeader: {ts},
 	}
+	guard := func(observe Observer) http.Handler {
+		g, err := NewGuard(GuardConfig{
+			Allowlist: allowlist.Config{
+				Allow:          []allowlist.Set{allowlist.SmileIDProduction, allowlist.SmileIDSandbox},
+				TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+				Header:         "X-Forwarded-For",
+			},
+			RateLimit: &RateLimitConfig{Rate: 1e9, Burst: 1e9}, // a real limiter that never refuses
+			Callback: CallbackConfig{Keyring: testKeyring(b), Replay: nopReplayStore{},
+				Now: func() time.Time { return testNow }},
+			Observe: observe,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return g.Handler(readAll)
+	}
+	g := guard(nil)
 	for _, bc := range []struct {
-		name string
-		h    http.Handler
+		name    string
+		h       http.Handler
+		body    []byte
+		headers http.Header
 	}{
-		{"baseline-no-middleware", readAll},
-		{"smileguard-guard", g.Handler(readAll)},
+		{"baseline-no-middleware", readAll, body, nil},
+		{"smileguard-guard", g, body, nil},
+		{"smileguard-guard-header-signed", g, v3, headers},
+		{"smileguard-guard-observer-noop", guard(func(context.Context, Event) {}), body, nil},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			benchServe(b, bc.h, body, "10.0.0.7:40000", "52.213.46.74, 10.1.2.3")
+			benchServeHeaders(b, bc.h, bc.body, "10.0.0.7:40000", "52.213.46.74, 10.1.2.3", bc.headers)
 		})
+	}
+}
+
+// benchServeHeaders is benchServe with extra request headers.
+func benchServeHeaders(b *testing.B, h http.Handler, body []byte, remote, forwardedFor string, headers http.Header) {
+	reader := bytes.NewReader(body)
+	r, _ := http.NewRequest(http.MethodPost, "http://receiver.example/smileid/callback", io.NopCloser(reader))
+	r.ContentLength = int64(len(body))
+	r.Header.Set("Content-Type", "application/json")
+	if forwardedFor != "" {
+		r.Header.Set("X-Forwarded-For", forwardedFor)
+	}
+	for k, v := range headers {
+		r.Header[k] = v
+	}
+	r.RemoteAddr = remote
+	w := &discardWriter{h: http.Header{}}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		reader.Reset(body)
+		h.ServeHTTP(w, r)
 	}
 }
 

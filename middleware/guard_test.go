@@ -20,10 +20,25 @@ import (
 	"github.com/smileguard/smileguard/allowlist"
 )
 
+// loopbackSet is a set of the loopback addresses, bound to the built-in
+// set's environment if name is "production" or "sandbox".
 func loopbackSet(t *testing.T, name string) allowlist.Set {
 	s, err := allowlist.ParseSet(name, "127.0.0.1", "::1")
 	require.NoError(t, err)
+	switch name {
+	case allowlist.SmileIDProduction.Name:
+		s.Environment = allowlist.SmileIDProduction.Environment
+	case allowlist.SmileIDSandbox.Name:
+		s.Environment = allowlist.SmileIDSandbox.Environment
+	}
 	return s
+}
+
+// newServer serves h on loopback until the test ends.
+func newServer(t *testing.T, h http.Handler) *httptest.Server {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 func TestNewGuardValidatesEverything(t *testing.T) {
