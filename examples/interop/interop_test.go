@@ -198,12 +198,11 @@ func TestNodeToGo(t *testing.T) {
 			if assert.Equal(t, 1, rc.calls, "%s: the handler runs once", c.name) {
 				assert.Equal(t, string(body), string(rc.body), "%s: the handler reads the exact bytes", c.name)
 				assert.Equal(t, c.key.ID, rc.callback.KeyID, c.name)
+				assert.Equal(t, middleware.BodySigned, rc.callback.Format, c.name)
 			}
 		}
 	})
 
-	// Waits for the Guard's header-signed format (API.md): until it lands,
-	// the Guard answers these 400, as a body without signature members.
 	t.Run("the Guard admits them as Response-Signature headers on a v3 body", func(t *testing.T) {
 		guard := newGuard(t)
 		for i, c := range cases {
@@ -221,6 +220,7 @@ func TestNodeToGo(t *testing.T) {
 				parsed, err := signer.ParseTimestamp(timestamp)
 				require.NoError(t, err)
 				assert.True(t, parsed.Equal(rc.callback.Timestamp), "%s: the callback carries the header's timestamp", c.name)
+				assert.Equal(t, middleware.HeaderSigned, rc.callback.Format, c.name)
 			}
 		}
 	})
