@@ -66,6 +66,10 @@ type Config struct {
 
 	// RateLimit limits each client IP.
 	RateLimit middleware.RateLimitConfig
+
+	// Observe, if not nil, is told of every decision of the Guard (for
+	// metrics: middleware/prommetrics, middleware/otelmetrics).
+	Observe middleware.Observer
 }
 
 // LogValue implements slog.LogValuer: everything but the API keys, of which

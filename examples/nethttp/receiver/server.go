@@ -48,6 +48,7 @@ func NewGuard(cfg Config, logger *slog.Logger) (*middleware.Guard, error) {
 		RateLimit: &cfg.RateLimit,
 		Callback:  middleware.CallbackConfig{Keyring: keyring},
 		Logger:    logger,
+		Observe:   cfg.Observe,
 	})
 }
 
