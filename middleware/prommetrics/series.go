@@ -68,15 +68,20 @@ type keySeriesKey struct {
 // whole under mu when a key ID is first seen (rarely: at start-up and
 // after a rotation), so that looking one up takes no lock.
 type keyCounters struct {
-	vec   *prometheus.CounterVec
-	mu    sync.Mutex
-	byKey atomic.Pointer[map[keySeriesKey]prometheus.Counter]
+	vec      *prometheus.CounterVec
+	mu       sync.Mutex
+	byKey    atomic.Pointer[map[keySeriesKey]prometheus.Counter]
+	overflow [numEnvironments]atomic.Pointer[counterCell]
 }
 
 func (k *keyCounters) counter(id string, environment int) prometheus.Counter {
-	if m := k.byKey.Load(); m != nil {
+	m := k.byKey.Load()
+	if m != nil {
 		if c, ok := (*m)[keySeriesKey{id, environment}]; ok {
 			return c
+		}
+		if len(*m) >= maxKeyIDs {
+			return k.other(environment)
 		}
 	}
 	return k.add(id, environment)
@@ -94,9 +99,7 @@ func (k *keyCounters) add(id string, environment int) prometheus.Counter {
 		return c
 	}
 	if len(old) >= maxKeyIDs {
-		// Not kept in the map, which stays bounded; the vector holds the
-		// one child for "other".
-		return k.vec.WithLabelValues(other, environmentValues[environment])
+		return k.other(environment)
 	}
 	next := make(map[keySeriesKey]prometheus.Counter, len(old)+1)
 	for key, c := range old {
@@ -106,4 +109,15 @@ func (k *keyCounters) add(id string, environment int) prometheus.Counter {
 	next[key] = c
 	k.byKey.Store(&next)
 	return c
+}
+
+// other is the counter of the key IDs past maxKeyIDs, kept out of the
+// map, which stays bounded.
+func (k *keyCounters) other(environment int) prometheus.Counter {
+	if cell := k.overflow[environment].Load(); cell != nil {
+		return cell.Counter
+	}
+	cell := &counterCell{k.vec.WithLabelValues(other, environmentValues[environment])}
+	k.overflow[environment].Store(cell)
+	return cell.Counter
 }
