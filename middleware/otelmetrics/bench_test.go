@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"github.com/smileguard/smileguard/middleware"
@@ -66,6 +67,23 @@ func BenchmarkObserve(b *testing.B) {
 				observe(ctx, bm.event)
 			}
 		})
+	}
+}
+
+// BenchmarkObserveNoopProvider is the package's own share of Observe:
+// the same calls into instruments that do nothing.
+func BenchmarkObserveNoopProvider(b *testing.B) {
+	b.ReportAllocs()
+	m, err := otelmetrics.New(noop.NewMeterProvider(), otelmetrics.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var observe middleware.Observer = m.Observe
+	ctx := context.Background()
+	observe(ctx, acceptedEvent)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		observe(ctx, acceptedEvent)
 	}
 }
 

@@ -79,28 +79,22 @@ func (o *outcomeAttributes) get(outcome int) *measurement {
 // its life.
 const maxKeyIDs = 256
 
-type keyStream struct {
-	id          string
-	environment int
-}
-
-// keyAttributes is the key counter's table: an immutable map, replaced
-// whole under mu when a key ID is first seen (rarely: at start-up and
-// after a rotation), so that looking one up takes no lock.
+// keyAttributes is the key counter's table, replaced whole under mu when
+// a key ID is first seen (rarely: at start-up and after a rotation), so
+// that looking one up takes no lock.
 type keyAttributes struct {
 	base     []attribute.KeyValue
 	mu       sync.Mutex
-	byKey    atomic.Pointer[map[keyStream]*measurement]
+	table    atomic.Pointer[keyTable[*measurement]]
 	overflow [numEnvironments]atomic.Pointer[measurement]
 }
 
 func (k *keyAttributes) get(id string, environment int) *measurement {
-	m := k.byKey.Load()
-	if m != nil {
-		if found, ok := (*m)[keyStream{id, environment}]; ok {
-			return found
+	if t := k.table.Load(); t != nil {
+		if m, ok := t.find(keyName{environment, id}); ok {
+			return m
 		}
-		if len(*m) >= maxKeyIDs {
+		if t.len() >= maxKeyIDs {
 			return k.other(environment)
 		}
 	}
@@ -110,27 +104,24 @@ func (k *keyAttributes) get(id string, environment int) *measurement {
 func (k *keyAttributes) add(id string, environment int) *measurement {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	var old map[keyStream]*measurement
-	if m := k.byKey.Load(); m != nil {
-		old = *m
+	t := k.table.Load()
+	if t == nil {
+		t = &keyTable[*measurement]{}
 	}
-	key := keyStream{id, environment}
-	if found, ok := old[key]; ok {
-		return found
+	name := keyName{environment, id}
+	if m, ok := t.find(name); ok {
+		return m
 	}
-	if len(old) >= maxKeyIDs {
+	if t.len() >= maxKeyIDs {
 		return k.other(environment)
 	}
-	next := make(map[keyStream]*measurement, len(old)+1)
-	for key, m := range old {
-		next[key] = m
-	}
 	m := newMeasurement(k.base, keyIDKey.String(id), environmentKey.String(environmentValues[environment]))
-	next[key] = m
-	k.byKey.Store(&next)
+	k.table.Store(t.with(name, m))
 	return m
 }
 
+// other is the attribute set of the key IDs past maxKeyIDs, kept out of
+// the table, which stays bounded.
 func (k *keyAttributes) other(environment int) *measurement {
 	if m := k.overflow[environment].Load(); m != nil {
 		return m

@@ -59,28 +59,22 @@ func (h *outcomeHistograms) observer(outcome int) prometheus.Observer {
 // life.
 const maxKeyIDs = 256
 
-type keySeriesKey struct {
-	id          string
-	environment int
-}
-
-// keyCounters is the key counter's table: an immutable map, replaced
-// whole under mu when a key ID is first seen (rarely: at start-up and
-// after a rotation), so that looking one up takes no lock.
+// keyCounters is the key counter's table, replaced whole under mu when a
+// key ID is first seen (rarely: at start-up and after a rotation), so that
+// looking one up takes no lock.
 type keyCounters struct {
 	vec      *prometheus.CounterVec
 	mu       sync.Mutex
-	byKey    atomic.Pointer[map[keySeriesKey]prometheus.Counter]
+	table    atomic.Pointer[keyTable[prometheus.Counter]]
 	overflow [numEnvironments]atomic.Pointer[counterCell]
 }
 
 func (k *keyCounters) counter(id string, environment int) prometheus.Counter {
-	m := k.byKey.Load()
-	if m != nil {
-		if c, ok := (*m)[keySeriesKey{id, environment}]; ok {
+	if t := k.table.Load(); t != nil {
+		if c, ok := t.find(keyName{environment, id}); ok {
 			return c
 		}
-		if len(*m) >= maxKeyIDs {
+		if t.len() >= maxKeyIDs {
 			return k.other(environment)
 		}
 	}
@@ -90,29 +84,24 @@ func (k *keyCounters) counter(id string, environment int) prometheus.Counter {
 func (k *keyCounters) add(id string, environment int) prometheus.Counter {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	var old map[keySeriesKey]prometheus.Counter
-	if m := k.byKey.Load(); m != nil {
-		old = *m
+	t := k.table.Load()
+	if t == nil {
+		t = &keyTable[prometheus.Counter]{}
 	}
-	key := keySeriesKey{id, environment}
-	if c, ok := old[key]; ok {
+	name := keyName{environment, id}
+	if c, ok := t.find(name); ok {
 		return c
 	}
-	if len(old) >= maxKeyIDs {
+	if t.len() >= maxKeyIDs {
 		return k.other(environment)
 	}
-	next := make(map[keySeriesKey]prometheus.Counter, len(old)+1)
-	for key, c := range old {
-		next[key] = c
-	}
 	c := k.vec.WithLabelValues(id, environmentValues[environment])
-	next[key] = c
-	k.byKey.Store(&next)
+	k.table.Store(t.with(name, c))
 	return c
 }
 
 // other is the counter of the key IDs past maxKeyIDs, kept out of the
-// map, which stays bounded.
+// table, which stays bounded.
 func (k *keyCounters) other(environment int) prometheus.Counter {
 	if cell := k.overflow[environment].Load(); cell != nil {
 		return cell.Counter
