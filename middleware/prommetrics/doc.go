@@ -46,8 +46,9 @@
 // signature, a timestamp, a body or a secret. outcome, reason, environment
 // and format take their values from fixed sets (any other value, from a
 // newer core or an Event made up by hand, is counted as "other"), so the
-// callbacks counter has at most a few hundred series and in practice about
-// forty. key_id is the ID of a key of the operator's own keyring, set by
+// callbacks counter has at most 1344 series (4 outcomes × 21 reasons × 4
+// environments × 4 formats, "other" included) and in practice about forty.
+// key_id is the ID of a key of the operator's own keyring, set by
 // configuration and never by a request; past 256 distinct key IDs in one
 // process's life, further keys are counted as "other".
 //
@@ -59,8 +60,8 @@
 //	sum by (reason) (increase(smileguard_callbacks_total{outcome="refused"}[1d]))
 //
 // Traffic per key during a rotation: the old key's line falls to zero
-// once every job signed with it has called back, and it can then be
-// retired (Key.NotAfter):
+// once every job started under it has called back (retries included), and
+// the key can then leave the keyring:
 //
 //	sum by (key_id) (rate(smileguard_key_verifications_total[15m]))
 package prommetrics
