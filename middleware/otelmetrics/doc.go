@@ -55,7 +55,7 @@
 // signature, a timestamp, a body or a secret. outcome, reason, environment
 // and format take their values from fixed sets (any other value, from a
 // newer core or an Event made up by hand, is recorded as "other"), so the
-// callbacks counter has at most 1344 streams (4 outcomes × 21 reasons × 4
+// callbacks counter has at most 1408 streams (4 outcomes × 22 reasons × 4
 // environments × 4 formats, "other" included), under the SDK's default
 // cardinality limit of 2000, and in practice about forty. key.id is
 // the ID of a key of the operator's own keyring, set by configuration and

@@ -47,6 +47,7 @@ func expectedSeries(environments []signer.Environment) []labelSet {
 		for _, f := range []middleware.CallbackFormat{middleware.BodySigned, middleware.HeaderSigned} {
 			sets = append(sets,
 				labelSet{middleware.Accepted, middleware.ReasonAccepted, env, f},
+				labelSet{middleware.Accepted, middleware.ReasonNotHandled, env, f},
 				labelSet{middleware.Acknowledged, middleware.ReasonAlreadyHandled, env, f},
 				labelSet{middleware.Refused, middleware.ReasonReplayed, env, f},
 				labelSet{middleware.Refused, middleware.ReasonInFlight, env, f},

@@ -230,8 +230,8 @@ func TestStreamsStartAtZero(t *testing.T) {
 		nStreams int
 	}{
 		{"with the keyring, each key's stream is there before it signs", otelmetrics.Options{Keyring: testKeyring(t)},
-			map[string]int64{"environment=production,key.id=production-2026-05": 0, "environment=production,key.id=production-2026-11": 0}, 31},
-		{"without it, none, and verified streams for both environments", otelmetrics.Options{}, nil, 41},
+			map[string]int64{"environment=production,key.id=production-2026-05": 0, "environment=production,key.id=production-2026-11": 0}, 33},
+		{"without it, none, and verified streams for both environments", otelmetrics.Options{}, nil, 45},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -46,7 +46,7 @@
 // signature, a timestamp, a body or a secret. outcome, reason, environment
 // and format take their values from fixed sets (any other value, from a
 // newer core or an Event made up by hand, is counted as "other"), so the
-// callbacks counter has at most 1344 series (4 outcomes × 21 reasons × 4
+// callbacks counter has at most 1408 series (4 outcomes × 22 reasons × 4
 // environments × 4 formats, "other" included) and in practice about forty.
 // key_id is the ID of a key of the operator's own keyring, set by
 // configuration and never by a request; past 256 distinct key IDs in one

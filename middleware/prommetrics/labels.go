@@ -43,6 +43,7 @@ var (
 		string(middleware.ReasonAlreadyHandled),
 		string(middleware.ReasonUnavailable),
 		string(middleware.ReasonAccepted),
+		string(middleware.ReasonNotHandled),
 		string(middleware.ReasonInternal),
 		other,
 	}
@@ -116,8 +117,10 @@ func reasonIndex(r middleware.ReasonCode) int {
 		return 17
 	case middleware.ReasonAccepted:
 		return 18
-	case middleware.ReasonInternal:
+	case middleware.ReasonNotHandled:
 		return 19
+	case middleware.ReasonInternal:
+		return 20
 	}
 	return numReasons - 1
 }

@@ -176,8 +176,8 @@ func TestKeysSeriesStartAtZero(t *testing.T) {
 # TYPE smileguard_key_verifications_total counter
 smileguard_key_verifications_total{environment="production",key_id="production-2026-05"} 0
 smileguard_key_verifications_total{environment="production",key_id="production-2026-11"} 0
-`, 31},
-		{"without it, none, and verified series for both environments", prommetrics.Options{}, "", 41},
+`, 33},
+		{"without it, none, and verified series for both environments", prommetrics.Options{}, "", 45},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

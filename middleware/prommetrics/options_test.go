@@ -91,7 +91,7 @@ payments_callback_duration_seconds_count{outcome="refused"} 1
 `), "payments_callback_body_size_bytes", "payments_callback_duration_seconds"))
 	n, err := testutil.GatherAndCount(reg, "payments_callbacks_total")
 	require.NoError(t, err)
-	assert.Equal(t, 41, n)
+	assert.Equal(t, 45, n)
 }
 
 func TestRegistration(t *testing.T) {
