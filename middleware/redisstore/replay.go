@@ -205,6 +205,12 @@ func (s *ReplayStore) Renew(ctx context.Context, d middleware.Delivery) error {
 // without the request's cancellation, so that the client going away does
 // not leave the delivery claimed; the store's Timeout still bounds it.
 //
+// Finish sends its script whole (EVAL), not by its SHA1, so that a Finish
+// Redis gets late (it was stalled, and the verifier gave up waiting) is
+// still applied when Redis resumes, even if Redis has forgotten its
+// scripts: a handled mark that lands late spares a second run of the
+// handler once the lease has lapsed.
+//
 // go-redis runs a call again when its connection broke, even if Redis had
 // run it: a Finish retried so finds its own claim finished and returns
 // middleware.ErrClaimLost, although the delivery was finished as asked.
@@ -213,7 +219,7 @@ func (s *ReplayStore) Finish(ctx context.Context, d middleware.Delivery, handled
 	if handled {
 		state = "h"
 	}
-	held, err := s.run(ctx, finishScript, s.key(&d), d.BodyHash[:], d.Token[:], floorMilli(d.Now), state).Int()
+	held, err := s.eval(ctx, finishScript, s.key(&d), d.BodyHash[:], d.Token[:], floorMilli(d.Now), state).Int()
 	if err != nil {
 		return &opError{op: "replay finish", sentinel: middleware.ErrReplayStore, err: err}
 	}
