@@ -8,10 +8,6 @@ import (
 	"time"
 )
 
-// DefaultLease is how long a claim on a delivery holds without being
-// renewed (CallbackConfig.Lease).
-const DefaultLease = 10 * time.Second
-
 // A leaseKeeper renews the claims of the deliveries whose next handler is
 // running, every third of a lease, so that a claim outlives its lease only
 // while its holder is alive and its client still waits. A holder that goes

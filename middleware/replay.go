@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"net/http"
 	"sync/atomic"
 	"time"
 )
@@ -49,10 +50,24 @@ type ReplayStore interface {
 	// that identical deliveries are acknowledged until it expires;
 	// otherwise it is released, so that a retry with the same body is
 	// processed. Either way the ID stays bound to its body hash until it
-	// expires, and its expiry is never extended. If d.Token does not hold
-	// the claim, Finish changes nothing and returns ErrClaimLost.
+	// expires, and its expiry is never extended. A Finish repeated by the
+	// token that finished, with the same outcome (a call retried after a
+	// broken connection), answers nil and changes nothing. If d.Token does
+	// not hold the claim otherwise, Finish changes nothing and returns
+	// ErrClaimLost.
 	Finish(ctx context.Context, d Delivery, handled bool) error
 }
+
+// DefaultLease is how long a claim holds without being renewed: the
+// verifier's default (CallbackConfig.Lease), and a store's for a Delivery
+// whose Lease is zero.
+const DefaultLease = 10 * time.Second
+
+// ErrZeroToken means a Delivery came to a ReplayStore without a Token: it
+// could not tell that attempt's claim from any other. It matches
+// ErrReplayStore.
+var ErrZeroToken error = &Refusal{code: ReasonUnavailable, status: http.StatusServiceUnavailable,
+	text: "middleware: replay store: a delivery without a claim token", parent: ErrReplayStore}
 
 // ErrClaimLost means a ReplayStore's Renew or Finish was called with a
 // token that does not hold the delivery's claim: its lease ran out and
@@ -81,7 +96,8 @@ type Delivery struct {
 	Timestamp []byte
 
 	// Token names this attempt's claim. The verifier draws a new one for
-	// every attempt, unique across processes.
+	// every attempt, unique across processes. A store refuses the zero
+	// Token with ErrZeroToken.
 	Token [16]byte
 
 	// Now is the verifier's clock.
@@ -94,11 +110,12 @@ type Delivery struct {
 	// FreshUntil is the last instant at which the pair's timestamp passes
 	// the verifier's freshness check. The ID is remembered until then too,
 	// even if Now has stepped back (an NTP step, a restored VM snapshot)
-	// so that Now+TTL alone would have forgotten it too early. Zero: TTL
-	// alone.
+	// so that Now+TTL alone would have forgotten it too early. A store
+	// whose keys expire on a clock of its own (Redis) honours it as seen
+	// at Begin. Zero: TTL alone.
 	FreshUntil time.Time
 
-	// Lease is how long a claim holds without Renew.
+	// Lease is how long a claim holds without Renew. Zero: DefaultLease.
 	Lease time.Duration
 }
 

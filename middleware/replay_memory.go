@@ -104,6 +104,12 @@ func NewMemoryReplayStore(maxEntries int) (*MemoryReplayStore, error) {
 
 // Begin implements ReplayStore.
 func (s *MemoryReplayStore) Begin(_ context.Context, d Delivery) (ReplayState, error) {
+	if d.Token == ([16]byte{}) {
+		return 0, ErrZeroToken
+	}
+	if d.Lease == 0 {
+		d.Lease = DefaultLease
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now, wall := s.clock(d.Now)
@@ -112,6 +118,9 @@ func (s *MemoryReplayStore) Begin(_ context.Context, d Delivery) (ReplayState, e
 
 // Renew implements ReplayStore.
 func (s *MemoryReplayStore) Renew(_ context.Context, d Delivery) error {
+	if d.Lease == 0 {
+		d.Lease = DefaultLease
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now, wall := s.clock(d.Now)
@@ -197,16 +206,36 @@ func (s *MemoryReplayStore) renew(d *Delivery, now, wall int64) error {
 }
 
 func (s *MemoryReplayStore) finish(d *Delivery, handled bool, now, wall int64) error {
+	outcome := uint8(ReplayNew) // released
+	if handled {
+		outcome = uint8(ReplayHandled)
+	}
 	e := s.held(d, now, wall)
 	if e == nil {
+		if e := s.finishedBy(d, now, wall); e != nil && e.state == outcome {
+			return nil // a retried Finish: it was done
+		}
 		return ErrClaimLost
 	}
-	if handled {
-		e.state = uint8(ReplayHandled)
-	} else {
-		e.state = uint8(ReplayNew)
-	}
+	e.state = outcome
 	return nil
+}
+
+// finishedBy returns the entry of d if d.Token was the last to claim it and
+// finished it, or nil.
+func (s *MemoryReplayStore) finishedBy(d *Delivery, now, wall int64) *replayEntry {
+	if s.wheel == nil {
+		return nil
+	}
+	i, ok := s.find(&d.ID, s.hash(&d.ID))
+	if !ok {
+		return nil
+	}
+	e := &s.entries[i]
+	if e.state == uint8(ReplayInFlight) || e.token != d.Token || e.bodyHash != d.BodyHash || !e.live(now, wall) {
+		return nil
+	}
+	return e
 }
 
 func (s *MemoryReplayStore) init() {

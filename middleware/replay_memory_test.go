@@ -40,7 +40,7 @@ type benchDeliveries struct {
 
 func newBenchDeliveries(live int) *benchDeliveries {
 	return &benchDeliveries{
-		d:    middleware.Delivery{Timestamp: []byte("2026-11-21T10:00:00.000Z"), TTL: benchTTL, Lease: benchLease},
+		d:    middleware.Delivery{Timestamp: []byte("2026-11-21T10:00:00.000Z"), Token: [16]byte{0x5a, 15: 1}, TTL: benchTTL, Lease: benchLease},
 		step: benchTTL / time.Duration(live),
 	}
 }

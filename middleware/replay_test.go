@@ -235,7 +235,7 @@ func TestMemoryReplayStoreConfig(t *testing.T) {
 	assert.Equal(t, "unknown", ReplayState(0).String())
 
 	var zero MemoryReplayStore
-	d := Delivery{ID: sha256.Sum256([]byte("pair")), Now: testNow, TTL: time.Minute, Lease: time.Second}
+	d := Delivery{Token: testToken, ID: sha256.Sum256([]byte("pair")), Now: testNow, TTL: time.Minute, Lease: time.Second}
 	require.ErrorIs(t, zero.Finish(context.Background(), d, true), ErrClaimLost, "the zero store knows nothing")
 	state, err := zero.Begin(context.Background(), d)
 	require.NoError(t, err)
@@ -251,13 +251,13 @@ func TestMemoryReplayStoreExpiresInTimeOrder(t *testing.T) {
 	// once it has expired, whatever came before it.
 	for i := 0; i < 500; i++ {
 		ttl := time.Duration((i*7919)%500+1) * time.Second
-		_, err := store.Begin(ctx, Delivery{ID: sha256.Sum256([]byte{byte(i), byte(i >> 8)}), Now: testNow, TTL: ttl})
+		_, err := store.Begin(ctx, Delivery{Token: testToken, ID: sha256.Sum256([]byte{byte(i), byte(i >> 8)}), Now: testNow, TTL: ttl})
 		require.NoError(t, err)
 	}
 	for s := 1; s <= 500; s++ {
 		// A tick of the sweep (about 268 ms) after the s-second entry expired.
 		now := testNow.Add(time.Duration(s)*time.Second + 300*time.Millisecond)
-		_, err := store.Begin(ctx, Delivery{ID: sha256.Sum256([]byte("probe")), Now: now, TTL: time.Nanosecond})
+		_, err := store.Begin(ctx, Delivery{Token: testToken, ID: sha256.Sum256([]byte("probe")), Now: now, TTL: time.Nanosecond})
 		require.NoError(t, err)
 		assert.Equal(t, 500-s+1, store.Len(), "after %ds", s) // the probe itself is not swept yet
 	}
@@ -309,7 +309,7 @@ func TestFullMemoryReplayStoreLooksAtWhatJustExpired(t *testing.T) {
 	require.NoError(t, err)
 	ctx := context.Background()
 	begin := func(id string, now time.Time, ttl time.Duration) (ReplayState, error) {
-		return store.Begin(ctx, Delivery{ID: sha256.Sum256([]byte(id)), Now: now, TTL: ttl, Lease: time.Second})
+		return store.Begin(ctx, Delivery{Token: testToken, ID: sha256.Sum256([]byte(id)), Now: now, TTL: ttl, Lease: time.Second})
 	}
 	for _, id := range []string{"a", "b"} {
 		state, err := begin(id, testNow, time.Millisecond)
@@ -334,12 +334,12 @@ func TestMemoryReplayStoreSweepsEntriesLongerThanAWheelTurn(t *testing.T) {
 	store, err := NewMemoryReplayStore(1000)
 	require.NoError(t, err)
 	ctx := context.Background()
-	long := Delivery{ID: sha256.Sum256([]byte("long")), Now: testNow, TTL: 2*time.Hour + time.Second, Lease: time.Second}
+	long := Delivery{Token: testToken, ID: sha256.Sum256([]byte("long")), Now: testNow, TTL: 2*time.Hour + time.Second, Lease: time.Second}
 	_, err = store.Begin(ctx, long)
 	require.NoError(t, err)
 	require.NoError(t, store.Finish(ctx, long, true))
 	for i := 0; i < 100; i++ {
-		_, err := store.Begin(ctx, Delivery{ID: sha256.Sum256([]byte{byte(i)}), Now: testNow, TTL: 10 * time.Minute})
+		_, err := store.Begin(ctx, Delivery{Token: testToken, ID: sha256.Sum256([]byte{byte(i)}), Now: testNow, TTL: 10 * time.Minute})
 		require.NoError(t, err)
 	}
 	for _, elapsed := range []time.Duration{time.Hour, 90 * time.Minute, 2 * time.Hour} {
@@ -403,7 +403,7 @@ func TestMemoryReplayStoreAgreesWithAModel(t *testing.T) {
 	for step := 0; step < steps; step++ {
 		now += time.Duration(rng.Int64N(int64(40 * time.Millisecond)))
 		id := uint16(rng.IntN(3000))
-		d := Delivery{ID: sha256.Sum256([]byte{byte(id), byte(id >> 8)}), Now: testNow.Add(now),
+		d := Delivery{Token: testToken, ID: sha256.Sum256([]byte{byte(id), byte(id >> 8)}), Now: testNow.Add(now),
 			TTL: []time.Duration{time.Second, 10 * time.Second, time.Minute}[rng.IntN(3)], Lease: []time.Duration{100 * time.Millisecond, time.Second}[rng.IntN(2)]}
 		body := byte(rng.IntN(2))
 		d.BodyHash[0] = body
@@ -449,14 +449,19 @@ func TestMemoryReplayStoreAgreesWithAModel(t *testing.T) {
 			}
 		case 3:
 			handled := rng.IntN(2) == 0
+			outcome := ReplayNew
+			if handled {
+				outcome = ReplayHandled
+			}
 			err := store.Finish(ctx, d, handled)
-			if holds {
+			retried := live(e) && e.state == outcome && e.token == token && e.body == body
+			switch {
+			case holds:
 				require.NoError(t, err, "step %d: Finish", step)
-				e.state = ReplayNew
-				if handled {
-					e.state = ReplayHandled
-				}
-			} else {
+				e.state = outcome
+			case retried:
+				require.NoError(t, err, "step %d: Finish retried by the token that finished", step)
+			default:
 				require.ErrorIs(t, err, ErrClaimLost, "step %d: Finish", step)
 			}
 		}
@@ -478,7 +483,7 @@ func TestMemoryReplayStoreAllocatesNothingOnceFull(t *testing.T) {
 	store, err := NewMemoryReplayStore(1000)
 	require.NoError(t, err)
 	ctx := context.Background()
-	d := Delivery{TTL: time.Minute, Lease: 10 * time.Second, FreshUntil: testNow}
+	d := Delivery{Token: testToken, TTL: time.Minute, Lease: 10 * time.Second, FreshUntil: testNow}
 	i := 0
 	step := func() {
 		binary.LittleEndian.PutUint64(d.ID[:], uint64(i))
@@ -555,3 +560,7 @@ func keyIDs(cbs []Callback) []string {
 	}
 	return ids
 }
+
+// testToken is the claim token of the deliveries these tests make where one
+// attempt is all they need.
+var testToken = [16]byte{0x5a, 15: 1}

@@ -12,8 +12,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/smileguard/smileguard/middleware"
 )
 
 // An instance killed (kill -9) while its handler runs holds its claim no
@@ -193,18 +191,16 @@ func TestRedisRestartedMidRun(t *testing.T) {
 }
 
 // A handler that runs longer than its lease keeps its claim while the
-// verifier renews it: retries to the other instance meanwhile are refused
-// with 409, and the callback is handled once. This needs the verifier's
-// renewal (every third of its lease, issue 13); until the verifier renews,
-// the test skips itself. It uses the verifier's own lease (10 s by
-// default), so it takes a little longer than that.
+// verifier renews it (every third of its lease): retries to the other
+// instance meanwhile are refused with 409, and the callback is handled
+// once.
 func TestRenewedClaimOutlivesItsLease(t *testing.T) {
-	const lease = middleware.DefaultLease
+	const lease = 1500 * time.Millisecond
 	srv := startRedis(t)
 	record := filepath.Join(t.TempDir(), "record")
-	a := startGuard(t, srv, record, guardOptions{name: "a", delay: lease + lease/10, timeout: 250 * time.Millisecond})
-	b := startGuard(t, srv, record, guardOptions{name: "b", timeout: 250 * time.Millisecond})
-	smile := newSmileID(2*lease, b)
+	a := startGuard(t, srv, record, guardOptions{name: "a", lease: lease, delay: 2*lease + lease/2, timeout: 250 * time.Millisecond})
+	b := startGuard(t, srv, record, guardOptions{name: "b", lease: lease, timeout: 250 * time.Millisecond})
+	smile := newSmileID(4*lease, b) // Smile ID waits out the slow handler: its client stays, so the claim is renewed
 	body := genuine(t, 1)[0]
 
 	first := make(chan answer, 1)
@@ -217,8 +213,8 @@ func TestRenewedClaimOutlivesItsLease(t *testing.T) {
 		if _, _, renewed := records(t, record, body); renewed > 0 {
 			break
 		}
-		if time.Since(claimed) > lease/2 {
-			t.Skip("the verifier does not renew its claims yet (issue 13 item 1)")
+		if time.Since(claimed) > lease {
+			t.Fatal("the verifier did not renew the claim within its lease")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -106,7 +106,8 @@ func runGuard() int {
 		Allowlist: allowlist.Config{Allow: []allowlist.Set{local}},
 		Callback: middleware.CallbackConfig{
 			Keyring: ring,
-			Replay:  leased{ReplayStore: store, lease: opts.lease, record: record, name: opts.name},
+			Replay:  recorded{ReplayStore: store, record: record, name: opts.name},
+			Lease:   opts.lease, // 0: the verifier's default
 			Logger:  logger,
 		},
 	})
@@ -139,27 +140,14 @@ func runGuard() int {
 // guardIdleConns is how many connections to Redis a guard keeps open.
 const guardIdleConns = 4
 
-// leased gives every claim the guard's lease, if it has one (the
-// verifier's default is 10 s; most tests need short ones), and records
-// every Renew.
-type leased struct {
+// recorded records every Renew the verifier makes.
+type recorded struct {
 	middleware.ReplayStore
-	lease  time.Duration
 	record io.Writer
 	name   string
 }
 
-func (l leased) Begin(ctx context.Context, d middleware.Delivery) (middleware.ReplayState, error) {
-	if l.lease > 0 {
-		d.Lease = l.lease
-	}
-	return l.ReplayStore.Begin(ctx, d)
-}
-
-func (l leased) Renew(ctx context.Context, d middleware.Delivery) error {
-	if l.lease > 0 {
-		d.Lease = l.lease
-	}
+func (l recorded) Renew(ctx context.Context, d middleware.Delivery) error {
 	err := l.ReplayStore.Renew(ctx, d)
 	fmt.Fprintf(l.record, "renew %s %s %v\n", l.name, hex.EncodeToString(d.BodyHash[:6]), err == nil)
 	return err

@@ -134,11 +134,19 @@ return 1
 `)
 
 // finishScript sets the state of the live claim held by ARGV[2] on the
-// body hash ARGV[1] to ARGV[4] and clears its lease, and answers 1;
-// anything else answers 0 and changes nothing.
+// body hash ARGV[1] to ARGV[4] and clears its lease, and answers 1; it
+// answers 1 too, changing nothing, if ARGV[2] finished it so already (a
+// retried call); anything else answers 0 and changes nothing.
 var finishScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
-if not v or string.sub(v, 1, 1) ~= 'f' or string.sub(v, 2, 17) ~= ARGV[2] or string.sub(v, 18, 49) ~= ARGV[1] then
+if not v or string.sub(v, 2, 17) ~= ARGV[2] or string.sub(v, 18, 49) ~= ARGV[1] then
+	return 0
+end
+local state = string.sub(v, 1, 1)
+if state ~= 'f' then
+	if state == ARGV[4] then
+		return 1
+	end
 	return 0
 end
 local expiry, lease = string.match(v, '^(%d+)%.(%d+)$', 50)
@@ -166,6 +174,9 @@ const leaseDigits = 16
 // has passed; the claim until d.Now plus d.Lease rounded up. The key's own
 // expiry, on Redis's clock, covers the entry's.
 func (s *ReplayStore) Begin(ctx context.Context, d middleware.Delivery) (middleware.ReplayState, error) {
+	if d.Token == ([16]byte{}) {
+		return 0, middleware.ErrZeroToken
+	}
 	now, expiry := floorMilli(d.Now), ceilMilli(d.Now.Add(d.TTL))
 	if !d.FreshUntil.IsZero() {
 		expiry = max(expiry, floorMilli(d.FreshUntil)+1)
@@ -212,8 +223,8 @@ func (s *ReplayStore) Renew(ctx context.Context, d middleware.Delivery) error {
 // handler once the lease has lapsed.
 //
 // go-redis runs a call again when its connection broke, even if Redis had
-// run it: a Finish retried so finds its own claim finished and returns
-// middleware.ErrClaimLost, although the delivery was finished as asked.
+// run it: a Finish retried so finds its own claim finished as asked, and
+// answers nil.
 func (s *ReplayStore) Finish(ctx context.Context, d middleware.Delivery, handled bool) error {
 	state := "r"
 	if handled {
@@ -251,6 +262,9 @@ const signatureChars = 44
 // leaseEnd is the end of d's claim in Unix milliseconds, rounded up, in
 // leaseDigits digits. It is at least 1: 0 means no lease.
 func leaseEnd(d middleware.Delivery) string {
+	if d.Lease == 0 {
+		d.Lease = middleware.DefaultLease
+	}
 	const most = 1e16 - 1
 	end := min(max(ceilMilli(d.Now.Add(d.Lease)), 1), most)
 	var buf [leaseDigits]byte

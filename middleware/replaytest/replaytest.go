@@ -243,7 +243,8 @@ var cases = []struct {
 		c.finish(a, false, lost, "the first attempt's second release")
 		c.begin(d, middleware.ReplayInFlight, "changed nothing")
 		c.finish(b, false, nil, "release")
-		c.finish(b, false, lost, "a second release")
+		c.finish(b, false, nil, "the same release, retried")
+		c.finish(b, true, lost, "a handled mark after the release")
 		c.begin(d, middleware.ReplayNew, "released twice, claimed once")
 		c.begin(d, middleware.ReplayInFlight, "then in flight")
 	}},
@@ -253,9 +254,23 @@ var cases = []struct {
 		c.begin(d, middleware.ReplayHandled, "handled")
 		c.finish(a, false, lost, "a release after the handled mark")
 		c.begin(d, middleware.ReplayHandled, "still handled after a release")
-		c.finish(a, true, lost, "a second handled mark")
+		c.finish(a, true, nil, "the same handled mark, retried")
 		c.renew(a, lost, "a Renew after the handled mark")
 		c.begin(d, middleware.ReplayHandled, "still handled")
+	}},
+	{"a delivery without a token is refused", func(c *checker) {
+		_, err := c.store.Begin(context.Background(), d)
+		if !errors.Is(err, middleware.ErrZeroToken) || !errors.Is(err, middleware.ErrReplayStore) {
+			c.t.Errorf("Begin with the zero token: %v, want ErrZeroToken", err)
+		}
+		c.begin(d, middleware.ReplayNew, "then a token claims it as new")
+	}},
+	{"a zero lease is the default lease", func(c *checker) {
+		zero := d
+		zero.Lease = 0
+		c.begin(zero, middleware.ReplayNew, "claim")
+		c.begin(at(zero, middleware.DefaultLease-ns), middleware.ReplayInFlight, "held for DefaultLease")
+		c.begin(at(zero, middleware.DefaultLease), middleware.ReplayNew, "then taken over")
 	}},
 	{"Renew and Finish of an unknown delivery create nothing", func(c *checker) {
 		a := c.attempt(d)
