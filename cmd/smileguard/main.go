@@ -14,9 +14,9 @@ import (
 
 // Exit statuses.
 const (
-	exitOK      = 0 // done; for verify, the guard would admit the callback
-	exitFailed  = 1 // the check failed, or the proxy stopped on an error
-	exitUsage   = 2 // bad command line or configuration
+	exitOK     = 0 // done; for verify, the guard would admit the callback
+	exitFailed = 1 // the check failed, or the proxy stopped on an error
+	exitUsage  = 2 // bad command line or configuration
 )
 
 // env is what a command reads from its process: the arguments' streams

@@ -56,12 +56,12 @@ type Config struct {
 	InitialKeys  []signer.Key // loaded from Keys at start
 	Environments []signer.Environment
 
-	Allowlist    allowlist.Config             // Allow, TrustedProxies, Header, MaxHops
-	RateLimit    *middleware.RateLimitConfig  // nil: no rate limit
-	RateFailOpen bool                         // with Redis: admit when Redis fails
-	Callback     middleware.CallbackConfig    // Tolerance, MaxBodyBytes, Lease, Formats, KeyPolicy; no Keyring or Replay
-	ReplayMax    int                          // in-memory replay store's size; 0: the default
-	Auth         *middleware.AuthConfig       // nil: no credential check
+	Allowlist    allowlist.Config            // Allow, TrustedProxies, Header, MaxHops
+	RateLimit    *middleware.RateLimitConfig // nil: no rate limit
+	RateFailOpen bool                        // with Redis: admit when Redis fails
+	Callback     middleware.CallbackConfig   // Tolerance, MaxBodyBytes, Lease, Formats, KeyPolicy; no Keyring or Replay
+	ReplayMax    int                         // in-memory replay store's size; 0: the default
+	Auth         *middleware.AuthConfig      // nil: no credential check
 
 	Redis        *redis.Options // nil: in-memory replay store and rate limit
 	RedisPrefix  string
