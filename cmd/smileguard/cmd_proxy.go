@@ -259,7 +259,8 @@ func (f *proxyFlags) config(lookup func(string) (string, bool)) (proxy.Config, e
 	}
 	var sets []allowlist.Set
 	if len(cfg.InitialKeys) > 0 {
-		cfg.Environments, sets = f.allow.Sets(cfg.InitialKeys, time.Now(), &p)
+		cfg.Environments, sets = f.allow.Sets(cfg.InitialKeys, &p)
+		config.CheckUsable(cfg.Environments, cfg.InitialKeys, time.Now(), &p)
 	}
 	cfg.Allowlist = allowlist.Config{Allow: sets, MaxHops: f.maxHops}
 	if f.maxHops < 0 {

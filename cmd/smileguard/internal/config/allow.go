@@ -34,10 +34,9 @@ func DefineAllowFlags(fs *flagenv.Set) *AllowFlags {
 
 // Sets returns the environments accepted and their allowlist sets: the
 // built-in allowlist.SmileIDProduction and SmileIDSandbox, or their
-// addresses replaced (allowlist.Set.Replace). Each accepted environment
-// must have a key usable at now, or every callback from it would be
-// refused; an address flag for an environment not accepted is refused too.
-func (a *AllowFlags) Sets(keys []signer.Key, now time.Time, p *Problems) ([]signer.Environment, []allowlist.Set) {
+// addresses replaced (allowlist.Set.Replace). An address flag for an
+// environment not accepted is refused.
+func (a *AllowFlags) Sets(keys []signer.Key, p *Problems) ([]signer.Environment, []allowlist.Set) {
 	var envs []signer.Environment
 	if len(a.Environments) > 0 {
 		for _, e := range a.Environments {
@@ -77,9 +76,6 @@ func (a *AllowFlags) Sets(keys []signer.Key, now time.Time, p *Problems) ([]sign
 		if !accepted {
 			continue
 		}
-		if !UsableKey(keys, b.env, now) && len(keys) > 0 {
-			p.Add("%s callbacks are accepted but no %s key is usable now: every one would be refused", b.env, b.env)
-		}
 		set := b.built
 		if len(b.list) > 0 {
 			var err error
@@ -91,6 +87,16 @@ func (a *AllowFlags) Sets(keys []signer.Key, now time.Time, p *Problems) ([]sign
 		sets = append(sets, set)
 	}
 	return envs, sets
+}
+
+// CheckUsable refuses an accepted environment without a key usable at
+// now: every callback from it would be refused.
+func CheckUsable(envs []signer.Environment, keys []signer.Key, now time.Time, p *Problems) {
+	for _, env := range envs {
+		if !UsableKey(keys, env, now) {
+			p.Add("%s callbacks are accepted but no %s key is usable now: every one would be refused", env, env)
+		}
+	}
 }
 
 // UsableKey reports whether keys hold a key of env usable at now.
