@@ -33,6 +33,9 @@ URL with --post and prints the answer, so that a receiver can be exercised
 locally the way "stripe trigger" does. With --post the exit status is 0 for
 a 2xx answer and 1 otherwise.
 
+Styles in whole seconds (ruby, php, unix) sign two callbacks of one key in
+one second alike: the Guard takes the second for a replay of the first.
+
 The output holds the signature, which is worth as much as the API key for
 as long as the timestamp is fresh: keep it to test environments.`,
 	examples: `  # A sample v1 callback, signed now with the only key of the file:
@@ -80,6 +83,7 @@ func defineSignFlags() *signFlags {
 	fs.Alias("H", "header")
 	fs.Var(&f.timeout, "timeout", "with --post, how long to wait for the answer (`DURATION`)")
 	f.keys = config.DefineKeyFlags(fs)
+	fs.Group("Keys", "keys-file", "keys-env-prefix")
 	fs.Group("Signing", "key", "format", "timestamp-style", "at", "trimmed-partner-id")
 	fs.Group("Output", "output", "post", "header", "timeout")
 	return f

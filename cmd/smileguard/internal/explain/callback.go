@@ -144,7 +144,6 @@ func ExplainCallback(c Callback) Report {
 
 	// 4. The timestamp and its freshness.
 	var at time.Time
-	fresh := false
 	if found {
 		var err error
 		if at, err = signer.ParseTimestamp(timestamp); err != nil {
@@ -152,7 +151,7 @@ func ExplainCallback(c Callback) Report {
 			found = false
 		} else {
 			r.Add("timestamp", OK, "%q: %s; %s", timestamp, style(timestamp), stamp(at))
-			fresh = explainSkew(&r, at, c.At, c.AtFlag, tolerance)
+			explainSkew(&r, at, c.At, c.AtFlag, tolerance, "refused with 401")
 		}
 	}
 
@@ -166,7 +165,6 @@ func ExplainCallback(c Callback) Report {
 			explainKeys(&r, c.Keys, timestamp, signature, at, c.At, format, bound)
 		}
 	}
-	_ = fresh
 	r.Add("replay", Info, "not checked here (one callback alone): the proxy refuses a pair seen before with another body, and acknowledges one already handled")
 
 	// The verdict is the Guard's own.
@@ -182,7 +180,7 @@ func ExplainCallback(c Callback) Report {
 
 // explainSkew adds the skew line and reports whether the timestamp is
 // fresh.
-func explainSkew(r *Report, at, now time.Time, atFlag bool, tolerance time.Duration) bool {
+func explainSkew(r *Report, at, now time.Time, atFlag bool, tolerance time.Duration, consequence string) bool {
 	from := "now"
 	if atFlag {
 		from = "--at " + stamp(now)
@@ -190,14 +188,14 @@ func explainSkew(r *Report, at, now time.Time, atFlag bool, tolerance time.Durat
 	d := at.Sub(now)
 	switch {
 	case d < -tolerance:
-		text := fmt.Sprintf("%s from %s: too old, outside the tolerance of %v (--tolerance): refused with 401", describeSkew(at, now), from, tolerance)
+		text := fmt.Sprintf("%s from %s: too old, outside the tolerance of %v (--tolerance): %s", describeSkew(at, now), from, tolerance, consequence)
 		if h, ok := hoursOff(d); ok {
 			text += fmt.Sprintf("; about %d hour(s) off: a local time sent as UTC?", h)
 		}
 		r.Add("skew", Fail, "%s", text)
 		return false
 	case d > tolerance:
-		text := fmt.Sprintf("%s from %s: too far ahead, outside the tolerance of %v (--tolerance): refused with 401", describeSkew(at, now), from, tolerance)
+		text := fmt.Sprintf("%s from %s: too far ahead, outside the tolerance of %v (--tolerance): %s", describeSkew(at, now), from, tolerance, consequence)
 		if h, ok := hoursOff(d); ok {
 			text += fmt.Sprintf("; about %d hour(s) off: a local time sent as UTC?", h)
 		}
@@ -209,36 +207,53 @@ func explainSkew(r *Report, at, now time.Time, atFlag bool, tolerance time.Durat
 }
 
 // explainKeys adds one line per key: whether it verifies, and why not.
+// A key that did not make the signature is a failure only when no usable
+// key did.
 func explainKeys(r *Report, keys []signer.Key, timestamp, signature string, signedAt, now time.Time,
 	format middleware.CallbackFormat, bound signer.Environment) {
-	for _, k := range keys {
-		check := "key " + k.ID
-		asIs := signer.Verify(k.APIKey, k.PartnerID, timestamp, signature)
+	type verdict struct {
+		asIs, withTrimmed, tried bool
+	}
+	verdicts := make([]verdict, len(keys))
+	anyVerifies := false
+	for i, k := range keys {
+		v := &verdicts[i]
+		v.asIs = signer.Verify(k.APIKey, k.PartnerID, timestamp, signature)
 		trimmed := signer.TrimPartnerID(k.PartnerID)
-		withTrimmed := trimmed != k.PartnerID && signer.Verify(k.APIKey, trimmed, timestamp, signature)
-		verifies := asIs || withTrimmed && format == middleware.HeaderSigned
-		though := ""
-		if asIs || withTrimmed {
-			though = ", though the signature is its"
+		v.withTrimmed = trimmed != k.PartnerID && signer.Verify(k.APIKey, trimmed, timestamp, signature)
+		v.tried = (bound == "" || k.Environment == bound) && k.UsableAt(now)
+		if v.tried && (v.asIs || v.withTrimmed && format == middleware.HeaderSigned) {
+			anyVerifies = true
+		}
+	}
+	for i, k := range keys {
+		v := verdicts[i]
+		check := "key " + k.ID
+		trimmed := signer.TrimPartnerID(k.PartnerID)
+		mark, though := Info, ""
+		if v.asIs || v.withTrimmed {
+			mark, though = Fail, ", though the signature is its"
 		}
 		switch {
 		case bound != "" && k.Environment != bound:
-			r.Add(check, Info, "not tried: a %s key, and the source binds %s%s", k.Environment, bound, though)
+			r.Add(check, mark, "not tried: a %s key, and the source binds %s%s", k.Environment, bound, though)
 		case !k.NotBefore.IsZero() && now.Before(k.NotBefore):
-			r.Add(check, Info, "not tried: not valid before %s (not_before)%s", stamp(k.NotBefore), though)
+			r.Add(check, mark, "not tried: not valid before %s (not_before)%s", stamp(k.NotBefore), though)
 		case !k.NotAfter.IsZero() && !now.Before(k.NotAfter):
-			r.Add(check, Info, "not tried: expired at %s (not_after)%s", stamp(k.NotAfter), though)
-		case asIs:
+			r.Add(check, mark, "not tried: expired at %s (not_after)%s", stamp(k.NotAfter), though)
+		case v.asIs:
 			r.Add(check, OK, "verifies (%s, partner id %q)", k.Environment, k.PartnerID)
-		case verifies:
+		case v.withTrimmed && format == middleware.HeaderSigned:
 			r.Add(check, OK, "verifies with the partner id without its leading zeros (%q for %q), as Smile ID's v3 API spells it",
 				trimmed, k.PartnerID)
-		case withTrimmed:
+		case v.withTrimmed:
 			r.Add(check, Fail, "signed with the partner id without its leading zeros (%q); a body-signed callback is checked with %q, as configured",
 				trimmed, k.PartnerID)
 		default:
 			if other := respelledBy(k, timestamp, signature, signedAt); other != "" {
 				r.Add(check, Fail, "signed over %q, not over the timestamp sent: the sender signed one string and sent another", other)
+			} else if anyVerifies {
+				r.Add(check, Info, "did not make this signature")
 			} else {
 				r.Add(check, Fail, "does not verify: another API key, partner id or timestamp string made this signature")
 			}

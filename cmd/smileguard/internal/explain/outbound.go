@@ -72,8 +72,7 @@ func ExplainOutbound(o Outbound) Report {
 		if tolerance == 0 {
 			tolerance = 5 * time.Minute
 		}
-		if !explainSkew(&r, at, o.At, o.AtFlag, tolerance) {
-			r.Appendf(" (Smile ID checks timestamps against its clock: sync yours with NTP)")
+		if !explainSkew(&r, at, o.At, o.AtFlag, tolerance, "Smile ID checks timestamps against its clock and answers 2204/2205; sync yours with NTP") {
 			good = false
 		}
 	}

@@ -17,7 +17,7 @@ var styles = []struct {
 		"yyyy-MM-dd'T'HH:mm:ss.fffZ, Smile ID's documented format (JavaScript toISOString, Java Instant with milliseconds)"},
 	{regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$`), "Python datetime.isoformat() in UTC"},
 	{regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$`), "PHP DATE_ATOM, or Python isoformat() on a whole second"},
-	{regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6}|\.\d{9})?Z$`), "Java Instant.toString()"},
+	{regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6}|\.\d{9})?Z$`), "Java Instant.toString(), RFC 3339 in UTC"},
 	{regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}$`), "Ruby Time#to_s"},
 	{regexp.MustCompile(`^\d{10}$`), "unix seconds (older clients)"},
 	{regexp.MustCompile(`^\d{13}$`), "unix milliseconds (older clients)"},
