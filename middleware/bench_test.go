@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/netip"
-	"runtime"
 	"testing"
 	"time"
 
@@ -247,54 +245,4 @@ func BenchmarkRateLimiter(b *testing.B) {
 			h.ServeHTTP(w, r)
 		}
 	})
-}
-
-// BenchmarkMemoryReplayStore measures Begin and Finish of a new delivery in a
-// store that holds 100,000 live ones and expires as many as it admits.
-func BenchmarkMemoryReplayStore(b *testing.B) {
-	store, _ := NewMemoryReplayStore(0)
-	ctx := context.Background()
-	now := testNow
-	d := Delivery{Now: now, TTL: 10 * time.Minute}
-	const live = 100_000
-	step := d.TTL / live // so that about `live` entries are live at once
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		binary.LittleEndian.PutUint64(d.ID[:], uint64(i))
-		d.BodyHash = sha256.Sum256(d.ID[:8])
-		d.Now = now.Add(time.Duration(i) * step)
-		if s, err := store.Begin(ctx, d); err != nil || s != ReplayNew {
-			b.Fatal(s, err)
-		}
-		_ = store.Finish(ctx, d, true)
-	}
-}
-
-// BenchmarkMemoryReplayStoreSize fills a default-sized store and reports
-// the heap it holds per entry and in all, the figure DefaultMaxReplayEntries
-// quotes.
-func BenchmarkMemoryReplayStoreSize(b *testing.B) {
-	ctx := context.Background()
-	var perEntry float64
-	for i := 0; i < b.N; i++ {
-		runtime.GC()
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		store, _ := NewMemoryReplayStore(0)
-		d := Delivery{Now: testNow, TTL: 10 * time.Minute}
-		for n := 0; n < DefaultMaxReplayEntries; n++ {
-			binary.LittleEndian.PutUint64(d.ID[:], uint64(n))
-			if s, err := store.Begin(ctx, d); err != nil || s != ReplayNew {
-				b.Fatal(s, err)
-			}
-			_ = store.Finish(ctx, d, true)
-		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		perEntry = float64(after.HeapAlloc-before.HeapAlloc) / DefaultMaxReplayEntries
-		runtime.KeepAlive(store)
-	}
-	b.ReportMetric(perEntry, "B/entry")
-	b.ReportMetric(perEntry*DefaultMaxReplayEntries/1e6, "MB/store")
 }

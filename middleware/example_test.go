@@ -1,6 +1,7 @@
 package middleware_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"net/http"
@@ -106,4 +107,71 @@ func ExampleRateLimiter_Handler() {
 	// 200 Retry-After=""
 	// 200 Retry-After=""
 	// 429 Retry-After="1"
+}
+
+// A v3 webhook carries its signature in two headers; the guard admits it
+// like a body-signed callback, and the handler learns which carrier came.
+func ExampleGuard_headerSigned() {
+	key := signer.Key{ID: "production-2026-11", PartnerID: "0042", APIKey: "your-production-api-key", Environment: signer.Production}
+	keyring, err := signer.NewKeyring(key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	guard, err := middleware.NewGuard(middleware.GuardConfig{
+		Allowlist: allowlist.Config{Allow: []allowlist.Set{allowlist.SmileIDProduction}},
+		Callback:  middleware.CallbackConfig{Keyring: keyring},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := guard.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cb, _ := middleware.CallbackFromContext(r.Context())
+		fmt.Println("handling a", cb.Format, "signed callback from", cb.KeyID)
+	}))
+
+	// Smile ID's v3 webhook: a snake_case body, the signature in headers,
+	// here over the partner id without its leading zeros, as v3 sends it.
+	ts := signer.FormatTimestamp(time.Now())
+	body := `{"job_id":"job_01jd8m3xq4y5z6a7b8c9d0e1f2","status":"clear","message":"Verified"}`
+	send := func(body string) int {
+		r := httptest.NewRequest(http.MethodPost, "/smileid/callback", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set(middleware.SignatureHeader, signer.Sign(key.APIKey, "42", ts))
+		r.Header.Set(middleware.TimestampHeader, ts)
+		r.RemoteAddr = "52.213.46.74:443"
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	fmt.Println(send(body))
+	fmt.Println(send(`{"status":"block"}`)) // the same headers with another body
+	// Output:
+	// handling a header signed callback from production-2026-11
+	// 200
+	// 401
+}
+
+// An Observer sees every decision of the guard: the place for metrics.
+func ExampleObserver() {
+	keyring, err := signer.NewKeyring(signer.Key{ID: "production-2026-11", PartnerID: "1622",
+		APIKey: "your-production-api-key", Environment: signer.Production})
+	if err != nil {
+		log.Fatal(err)
+	}
+	guard, err := middleware.NewGuard(middleware.GuardConfig{
+		Allowlist: allowlist.Config{Allow: []allowlist.Set{allowlist.SmileIDProduction}},
+		Callback:  middleware.CallbackConfig{Keyring: keyring},
+		Observe: func(_ context.Context, e middleware.Event) {
+			fmt.Println(e.Outcome, e.Reason, e.Status)
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := guard.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	r := httptest.NewRequest(http.MethodPost, "/smileid/callback", strings.NewReader(`{}`))
+	r.Header.Set("Content-Type", "application/json")
+	r.RemoteAddr = "203.0.113.9:4000" // not Smile ID
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	// Output: refused forbidden 403
 }

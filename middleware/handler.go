@@ -287,7 +287,11 @@ func (p *pipeline) handle(w http.ResponseWriter, r *http.Request, d *delivery, b
 					slog.Bool("handled", handled))
 			}
 		}
-		p.observed(r, d, Accepted, ReasonAccepted, status)
+		reason := ReasonAccepted
+		if !handled {
+			reason = ReasonNotHandled
+		}
+		p.observed(r, d, Accepted, reason, status)
 	}()
 	next.ServeHTTP(&d.recorder, r)
 	completed = true

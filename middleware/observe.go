@@ -42,7 +42,8 @@ const (
 	ReasonInFlight             ReasonCode = "in_flight"              // 409
 	ReasonAlreadyHandled       ReasonCode = "already_handled"        // 200: acknowledged retry
 	ReasonUnavailable          ReasonCode = "unavailable"            // 503: replay store, rate limiter or confirmation unavailable
-	ReasonAccepted             ReasonCode = "accepted"               // passed to the next handler
+	ReasonAccepted             ReasonCode = "accepted"               // passed to the next handler, which answered 2xx: handled
+	ReasonNotHandled           ReasonCode = "not_handled"            // passed to the next handler, which answered otherwise or panicked: released for Smile ID's retry
 	ReasonInternal             ReasonCode = "internal"               // 500: an error that carries no status (a bug)
 )
 

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,9 @@ type demo struct {
 	directURL           string // attackers who skip the proxy post here
 	client              *http.Client
 	handled             atomic.Int64   // callbacks the handler ran for
+	refused             atomic.Int64   // requests the guard refused, as its Observer counts them
+	decided             atomic.Int64   // requests the guard decided on, refused or not
+	sent                atomic.Int64   // requests the demo sent to the guard
 	logs                syncbuf.Buffer // the guard's log
 	servers             []*http.Server
 
@@ -67,6 +71,12 @@ func start(layout loopback) (*demo, error) {
 		TrustedProxies:  []netip.Prefix{netip.PrefixFrom(layout.proxyFrom, layout.proxyFrom.BitLen())},
 		ForwardedHeader: "X-Forwarded-For",
 		RateLimit:       middleware.RateLimitConfig{Rate: rateLimit, Burst: rateBurst},
+		Observe: func(_ context.Context, e middleware.Event) {
+			if e.Outcome == middleware.Refused {
+				d.refused.Add(1)
+			}
+			d.decided.Add(1)
+		},
 	}, slog.New(slog.NewJSONHandler(&d.logs, nil)))
 	if err != nil {
 		return nil, err
@@ -77,6 +87,7 @@ func start(layout loopback) (*demo, error) {
 			return
 		}
 		d.handled.Add(1)
+		io.WriteString(w, "handled by your code")
 	})
 	mux := http.NewServeMux()
 	mux.Handle(callbackPath, guard.Handler(handler))
@@ -143,19 +154,38 @@ func (d *demo) sign(key signer.Key, body string, offset time.Duration) []byte {
 	return out
 }
 
+// signHeaders returns the Response-Signature and Response-Timestamp
+// headers of a v3 webhook signed with key at now+offset, at a millisecond
+// of its own as sign does.
+func (d *demo) signHeaders(key signer.Key, offset time.Duration) http.Header {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	at := time.Now().Add(offset).Truncate(time.Millisecond)
+	for d.timestamps[at.UnixMilli()] {
+		at = at.Add(time.Millisecond)
+	}
+	d.timestamps[at.UnixMilli()] = true
+	ts := signer.FormatTimestamp(at)
+	sig := signer.Sign(key.APIKey, key.PartnerID, ts)
+	d.signatures = append(d.signatures, sig)
+	return http.Header{middleware.SignatureHeader: {sig}, middleware.TimestampHeader: {ts}}
+}
+
 // request is one HTTP request of a scenario.
 type request struct {
 	method      string // "": POST
 	contentType string // "": application/json
 	body        []byte
+	headers     http.Header // more headers: a v3 webhook's signature
 
 	from   string // the client address played, through the proxy
 	direct bool   // skip the proxy: connect to the receiver from an untrusted address
 	xff    string // the X-Forwarded-For an attacker writes
 }
 
-// send sends req and returns the status it was answered with.
-func (d *demo) send(ctx context.Context, req request) (int, error) {
+// send sends req and returns the status it was answered with and the
+// answer's text: the reason of a refusal.
+func (d *demo) send(ctx context.Context, req request) (int, string, error) {
 	method, target := http.MethodPost, d.proxyURL
 	if req.method != "" {
 		method = req.method
@@ -165,7 +195,10 @@ func (d *demo) send(ctx context.Context, req request) (int, error) {
 	}
 	r, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(req.body))
 	if err != nil {
-		return 0, err
+		return 0, "", err
+	}
+	for name, values := range req.headers {
+		r.Header[name] = values
 	}
 	r.Header.Set("Content-Type", "application/json")
 	if req.contentType != "" {
@@ -177,13 +210,22 @@ func (d *demo) send(ctx context.Context, req request) (int, error) {
 	if req.xff != "" {
 		r.Header.Set("X-Forwarded-For", req.xff)
 	}
+	d.sent.Add(1)
 	resp, err := d.client.Do(r)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	defer resp.Body.Close()
-	_, err = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, err
+	text, err := io.ReadAll(io.LimitReader(resp.Body, 200))
+	return resp.StatusCode, strings.TrimSpace(string(text)), err
+}
+
+// settle waits until the guard's Observer has been told of every request
+// sent: it is told after the answer, which the client may read first.
+func (d *demo) settle(ctx context.Context) {
+	for d.decided.Load() < d.sent.Load() && ctx.Err() == nil {
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // describe says how the demo is laid out.

@@ -19,12 +19,17 @@ func TestDemoEveryRowAsExpected(t *testing.T) {
 	require.True(t, ok, "every row as expected:\n%s", out.String())
 	text := out.String()
 	assert.Equal(t, 0, strings.Count(text, "MISMATCH"))
-	assert.Equal(t, 1, strings.Count(text, "14 of 14 scenarios behaved as expected"))
-	assert.Equal(t, 1, strings.Count(text, "The handler ran 2 times."))
+	assert.Equal(t, 1, strings.Count(text, "19 of 19 scenarios behaved as expected"))
+	assert.Equal(t, 1, strings.Count(text, "The handler ran 3 times. The guard refused 44 requests: one in each of 14 rows, and 30 of the flood."),
+		"the refusals counted match the table:\n%s", text)
 	for _, want := range []string{
-		"Smile ID posts a genuine production callback                200       200     yes              ok",
-		"a spoofed X-Forwarded-For, straight from an untrusted peer  403       403     no               ok",
-		"a flood of 30 requests from one address (the last answer)   429       429     no               ok",
+		"Smile ID posts a genuine production callback                200       200     yes              ok      handled by your code",
+		"Smile ID posts a genuine v3 webhook (signed in headers)     200       200     yes              ok      handled by your code",
+		"a stale timestamp (signed 10 minutes ago)                   401       401     no               ok      middleware: timestamp too old",
+		"v3: the header pair moved into body members                 401       401     no               ok      middleware: signature replayed with a different body",
+		"a spoofed X-Forwarded-For, straight from an untrusted peer  403       403     no               ok      allowlist: forbidden",
+		"a body sent as Content-Type: text/plain                     415       415     no               ok      middleware: content type must be application/json",
+		"a flood of 30 requests from one address (the last answer)   429       429     no               ok      middleware: rate limit exceeded",
 	} {
 		assert.Equal(t, 1, strings.Count(text, want), "an aligned table: %q", want)
 	}

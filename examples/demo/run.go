@@ -13,8 +13,10 @@ import (
 type result struct {
 	scenario
 	status  int
+	reason  string // the answer's text: why the guard refused, or what the handler said
 	err     error
 	handled bool
+	refused int64 // requests of the row the guard refused
 }
 
 func (r result) ok() bool {
@@ -49,9 +51,11 @@ func (d *demo) play(ctx context.Context, out io.Writer, began time.Time) bool {
 	fmt.Fprintf(out, "smileguard demo: Smile ID and attackers post callbacks to a guarded receiver.\n\n%s\n\n", d.describe())
 	var results []result
 	for _, sc := range scenarios(d) {
-		before := d.handled.Load()
-		status, err := sc.play(ctx, d)
-		results = append(results, result{scenario: sc, status: status, err: err, handled: d.handled.Load() > before})
+		handled, refused := d.handled.Load(), d.refused.Load()
+		status, reason, err := sc.play(ctx, d)
+		d.settle(ctx)
+		results = append(results, result{scenario: sc, status: status, reason: reason, err: err,
+			handled: d.handled.Load() > handled, refused: d.refused.Load() - refused})
 	}
 	return report(out, results, d, d.leaks(), time.Since(began))
 }
@@ -60,9 +64,14 @@ func (d *demo) play(ctx context.Context, out io.Writer, began time.Time) bool {
 // behaved as expected.
 func report(out io.Writer, results []result, d *demo, leaks []string, took time.Duration) bool {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCENARIO\tEXPECTED\tACTUAL\tREACHED HANDLER\tRESULT")
+	fmt.Fprintln(tw, "SCENARIO\tEXPECTED\tACTUAL\tREACHED HANDLER\tRESULT\tTHE GUARD'S ANSWER")
 	good := 0
+	var refused, refusedRows int64
 	for _, r := range results {
+		refused += r.refused
+		if r.refused > 0 {
+			refusedRows++
+		}
 		actual, verdict := fmt.Sprint(r.status), "ok"
 		if r.err != nil {
 			actual = "error"
@@ -72,16 +81,24 @@ func report(out io.Writer, results []result, d *demo, leaks []string, took time.
 		} else {
 			verdict = "MISMATCH: " + r.mismatch()
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", r.name, r.wantStatus, actual, yesNo(r.handled), verdict)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", r.name, r.wantStatus, actual, yesNo(r.handled), verdict, r.reason)
 	}
 	tw.Flush()
 
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "%d of %d scenarios behaved as expected (%s).\n", good, len(results), took.Round(time.Millisecond))
-	warnings := strings.Count(d.logs.String(), `"level":"WARN"`)
-	fmt.Fprintf(out, "The handler ran %d times. The guard logged %d refusals at Warn", d.handled.Load(), warnings)
+	records := strings.Count(d.logs.String(), `"msg":"allowlist: request denied"`) +
+		strings.Count(d.logs.String(), `"msg":"smileguard: callback rejected"`)
+	// The flood is the last row; every other refused row is one request.
+	var flood int64
+	if n := len(results); n > 0 && results[n-1].refused > 1 {
+		flood, refusedRows = results[n-1].refused, refusedRows-1
+	}
+	fmt.Fprintf(out, "The handler ran %d times. The guard refused %d requests: one in each of %d rows, and %d of the flood.\n",
+		d.handled.Load(), refused, refusedRows, flood)
+	fmt.Fprintf(out, "It logged %d of those refusals at Warn, the first from each address in each minute (the others are counted)", records)
 	if len(leaks) == 0 {
-		fmt.Fprintln(out, ", none of them holding an API key, a signature or a callback body.")
+		fmt.Fprintln(out, ",\nnone of them holding an API key, a signature or a callback body.")
 	} else {
 		fmt.Fprintf(out, "; the log holds %s: MISMATCH.\n", strings.Join(leaks, ", "))
 	}

@@ -64,11 +64,23 @@ func contextTimeoutEnabled(client redis.UniversalClient) bool {
 	return true
 }
 
-// run runs script on the key with the call's own deadline.
+// run runs script on the key with the call's own deadline: by its SHA1
+// (EVALSHA), sending the script (EVAL) only when Redis does not know it.
 func (c *conn) run(ctx context.Context, script *redis.Script, key string, args ...any) *redis.Cmd {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	return script.Run(ctx, c.client, []string{key}, args...)
+}
+
+// eval runs script on the key with the call's own deadline, sending the
+// script itself (EVAL): a call that Redis gets only after the client gave
+// up on it (Redis stalled, then resumed) is still run, where EVALSHA to a
+// Redis that forgot its scripts (restarted) would answer NOSCRIPT to no
+// one, and the EVAL that follows it would never be sent.
+func (c *conn) eval(ctx context.Context, script *redis.Script, key string, args ...any) *redis.Cmd {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	return script.Eval(ctx, c.client, []string{key}, args...)
 }
 
 // opError is a failed call to Redis. It matches both the middleware's

@@ -2,12 +2,11 @@ package redisstore
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/binary"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"sync/atomic"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -24,28 +23,35 @@ type ReplayConfig struct {
 // A ReplayStore is a middleware.ReplayStore kept in Redis, so that several
 // instances behind a load balancer remember each delivery together: a
 // replay sent to one instance is refused after another accepted the
-// original. It keeps the in-memory store's semantics exactly (one claim per
-// (signature, timestamp) pair, bound to its body hash, released when the
-// handler fails, remembered for the Delivery's TTL from its first claim),
-// checked by the same conformance suite (middleware/replaytest).
+// original, and a delivery claimed by an instance that died is taken over
+// by another once its lease has run out. It keeps the in-memory store's
+// semantics exactly, checked by the same conformance suite
+// (middleware/replaytest).
 //
-// Each Begin and Finish is one Lua script on one key, so Redis runs it
-// atomically: of several instances racing on one delivery, one claims it.
-// A key, "<Prefix>replay:<hex ID>", holds 62 bytes (state, claim token, body
-// hash, expiry) and expires with the delivery, so Redis memory is bounded by
-// the rate of verified callbacks. Neither the body nor the signature is
-// stored.
+// Begin, Renew and Finish are one Lua script each, on one key, so Redis runs
+// each atomically in one round trip: of several instances racing on one
+// delivery, one claims it. Renew and Finish act only for the token that
+// holds the claim, so a late call from an attempt whose lease ran out
+// returns middleware.ErrClaimLost and changes nothing. A key,
+// "<Prefix>replay:" and 64 hex digits, holds 79 bytes (state, claim token,
+// body hash, expiry, lease end; see [ReplayStore.Begin]) and expires with
+// the delivery, so Redis memory is bounded by the rate of verified
+// callbacks. Neither the body nor the signature is stored. Keys and values
+// are those v0.1 wrote, extended so that v0.1 instances still read them:
+// during a rolling deploy both see each other's deliveries (see the
+// package documentation).
 //
 // Every call is bounded by Timeout. When Redis fails or is slow, Begin
 // returns an error that matches middleware.ErrReplayStore, and the verifier
 // refuses the callback with 503 and logs the error: Smile ID retries later,
-// and no callback reaches the handler unchecked.
+// and no callback reaches the handler unchecked. A claim whose Begin Redis
+// ran although the verifier gave up on it, or whose Finish was lost, frees
+// itself when its lease runs out, well before the delivery goes stale.
 //
 // NewReplayStore makes one; the zero value is not usable. A ReplayStore is
 // safe for concurrent use.
 type ReplayStore struct {
 	conn
-	tokens tokenSource
 }
 
 // NewReplayStore returns a store that keeps deliveries in Redis through
@@ -56,75 +62,116 @@ func NewReplayStore(client redis.UniversalClient, cfg ReplayConfig) (*ReplayStor
 	if err != nil {
 		return nil, err
 	}
-	s := &ReplayStore{conn: c}
-	if _, err := rand.Read(s.tokens.base[:]); err != nil {
-		return nil, fmt.Errorf("redisstore: no randomness for claim tokens: %w", err)
-	}
-	return s, nil
+	return &ReplayStore{conn: c}, nil
 }
 
-// A delivery's value: state (1 byte: 'f' in flight, 'h' handled, 'r'
-// released), claim token (16 bytes), body hash (32 bytes), then the expiry
-// in Unix milliseconds, in decimal. The expiry follows the verifier's
-// clock, as the in-memory store's does; the key's own TTL, on Redis's clock,
-// only frees the memory.
+// A delivery's value, as v0.1 wrote it: its state (1 byte: 'f' claimed, 'h'
+// handled, 'r' released), the token of its last claim (16 bytes), its body
+// hash (32 bytes), then its expiry in Unix milliseconds on the verifier's
+// clock, in decimal. This version appends '.' and the claim's lease end in
+// Unix milliseconds, in leaseDigits decimal digits, all zeros when the
+// delivery is not claimed or its claim has no lease (a v0.1 claim). v0.1
+// reads the expiry with Lua's tonumber, to which the lease is a fraction
+// of a millisecond: it sees the same expiry and states.
 //
-// The claim token makes Begin safe to retry: go-redis retries a call whose
-// connection broke, and a claim that succeeded before the break must answer
-// "new" to its own retry, not "in flight", or the delivery would be stuck
-// until it expires.
+// A claim is taken over when its lease ended by the verifier's clock
+// (ARGV[3], now). A claim without a lease, v0.1's, is not: v0.1's Finish
+// does not check the token and would finish the new holder's claim. The
+// claim's own token answers "new" again, so that Begin is safe to retry:
+// go-redis retries a call whose connection broke, and a claim that Redis
+// made before the break must not find itself in flight.
+//
+// A value that is none of these is an error, never a pass. SETRANGE keeps
+// the key's TTL: a claim never extends it.
 var beginScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
-if v and tonumber(ARGV[3]) < tonumber(string.sub(v, 50)) then
-	if string.sub(v, 18, 49) ~= ARGV[1] then
-		return 'c'
+local now = tonumber(ARGV[3])
+if v then
+	local expiry, lease = string.match(v, '^(%d+)%.(%d+)$', 50)
+	if not expiry then
+		expiry = string.match(v, '^(%d+)$', 50)
 	end
 	local state = string.sub(v, 1, 1)
-	if state == 'r' then
+	if not expiry or (lease and #lease ~= 16) or not (state == 'f' or state == 'h' or state == 'r') then
+		return redis.error_reply('not a replay entry')
+	end
+	if now < tonumber(expiry) then
+		if string.sub(v, 18, 49) ~= ARGV[1] then
+			return 'c'
+		end
+		if state == 'h' then
+			return 'h'
+		end
+		if state == 'f' and string.sub(v, 2, 17) ~= ARGV[2] and not (lease and tonumber(lease) > 0 and now >= tonumber(lease)) then
+			return 'f'
+		end
 		redis.call('SETRANGE', KEYS[1], 0, 'f' .. ARGV[2])
+		redis.call('SETRANGE', KEYS[1], 49 + #expiry, '.' .. ARGV[6])
 		return 'n'
 	end
-	if state == 'f' and string.sub(v, 2, 17) == ARGV[2] then
-		return 'n'
-	end
-	return state
 end
-redis.call('SET', KEYS[1], 'f' .. ARGV[2] .. ARGV[1] .. ARGV[4], 'PX', ARGV[5])
+redis.call('SET', KEYS[1], 'f' .. ARGV[2] .. ARGV[1] .. ARGV[4] .. '.' .. ARGV[6], 'PX', ARGV[5])
 return 'n'
 `)
 
-// finishScript acts only on an in-flight delivery with the same body hash.
-// SETRANGE keeps the key's TTL: finishing never extends it.
-var finishScript = redis.NewScript(`
+// renewScript sets the lease end of the live claim held by ARGV[2] on the
+// body hash ARGV[1], and answers 1; anything else answers 0 and changes
+// nothing.
+var renewScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
-if v and string.sub(v, 1, 1) == 'f' and string.sub(v, 18, 49) == ARGV[1] then
-	redis.call('SETRANGE', KEYS[1], 0, ARGV[2])
+if not v or string.sub(v, 1, 1) ~= 'f' or string.sub(v, 2, 17) ~= ARGV[2] or string.sub(v, 18, 49) ~= ARGV[1] then
+	return 0
 end
+local expiry, lease = string.match(v, '^(%d+)%.(%d+)$', 50)
+if not expiry or #lease ~= 16 then
+	return redis.error_reply('not a replay entry')
+end
+if tonumber(ARGV[3]) >= tonumber(expiry) then
+	return 0
+end
+redis.call('SETRANGE', KEYS[1], 49 + #expiry, '.' .. ARGV[4])
 return 1
 `)
+
+// finishScript sets the state of the live claim held by ARGV[2] on the
+// body hash ARGV[1] to ARGV[4] and clears its lease, and answers 1;
+// anything else answers 0 and changes nothing.
+var finishScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v or string.sub(v, 1, 1) ~= 'f' or string.sub(v, 2, 17) ~= ARGV[2] or string.sub(v, 18, 49) ~= ARGV[1] then
+	return 0
+end
+local expiry, lease = string.match(v, '^(%d+)%.(%d+)$', 50)
+if not expiry or #lease ~= 16 then
+	return redis.error_reply('not a replay entry')
+end
+if tonumber(ARGV[3]) >= tonumber(expiry) then
+	return 0
+end
+redis.call('SETRANGE', KEYS[1], 0, ARGV[4])
+redis.call('SETRANGE', KEYS[1], 49 + #expiry, '.0000000000000000')
+return 1
+`)
+
+// leaseDigits is the width of a value's lease end: Unix milliseconds up to
+// the year 318857.
+const leaseDigits = 16
 
 // Begin implements middleware.ReplayStore. It uses ctx, the request's, with
 // the store's Timeout.
 //
-// Redis keeps times to the millisecond: an entry is remembered until d.Now
-// plus d.TTL rounded up to the next millisecond, never less.
+// Redis keeps times to the millisecond, rounded so that an entry is
+// remembered and a claim held longer, never less: the entry until d.Now
+// plus d.TTL rounded up, and past that until d.FreshUntil's millisecond
+// has passed; the claim until d.Now plus d.Lease rounded up. The key's own
+// expiry, on Redis's clock, covers the entry's.
 func (s *ReplayStore) Begin(ctx context.Context, d middleware.Delivery) (middleware.ReplayState, error) {
-	if d.Token == ([16]byte{}) {
-		d.Token = s.tokens.next()
-	}
-	return s.begin(ctx, d, d.Token)
-}
-
-// Renew implements middleware.ReplayStore.
-func (s *ReplayStore) Renew(context.Context, middleware.Delivery) error {
-	return nil
-}
-
-// begin claims d with token, which is unique to this call.
-func (s *ReplayStore) begin(ctx context.Context, d middleware.Delivery, token [16]byte) (middleware.ReplayState, error) {
 	now, expiry := floorMilli(d.Now), ceilMilli(d.Now.Add(d.TTL))
+	if !d.FreshUntil.IsZero() {
+		expiry = max(expiry, floorMilli(d.FreshUntil)+1)
+	}
 	ttl := max(expiry-now, 1) // SET refuses PX 0
-	reply, err := s.run(ctx, beginScript, s.key(d.ID), d.BodyHash[:], token[:], now, expiry, ttl).Text()
+	reply, err := s.run(ctx, beginScript, s.key(&d), d.BodyHash[:], d.Token[:], now, expiry, ttl, leaseEnd(d)).Text()
 	if err != nil {
 		return 0, &opError{op: "replay begin", sentinel: middleware.ErrReplayStore, err: err}
 	}
@@ -141,40 +188,79 @@ func (s *ReplayStore) begin(ctx context.Context, d middleware.Delivery, token [1
 	return 0, &opError{op: "replay begin", sentinel: middleware.ErrReplayStore, err: fmt.Errorf("unexpected reply %q", reply)}
 }
 
+// Renew implements middleware.ReplayStore. The verifier passes a context
+// without the request's cancellation; the store's Timeout bounds it.
+func (s *ReplayStore) Renew(ctx context.Context, d middleware.Delivery) error {
+	held, err := s.run(ctx, renewScript, s.key(&d), d.BodyHash[:], d.Token[:], floorMilli(d.Now), leaseEnd(d)).Int()
+	if err != nil {
+		return &opError{op: "replay renew", sentinel: middleware.ErrReplayStore, err: err}
+	}
+	if held != 1 {
+		return middleware.ErrClaimLost
+	}
+	return nil
+}
+
 // Finish implements middleware.ReplayStore. The verifier passes a context
 // without the request's cancellation, so that the client going away does
-// not leave the delivery in flight; the store's Timeout still bounds it.
+// not leave the delivery claimed; the store's Timeout still bounds it.
+//
+// Finish sends its script whole (EVAL), not by its SHA1, so that a Finish
+// Redis gets late (it was stalled, and the verifier gave up waiting) is
+// still applied when Redis resumes, even if Redis has forgotten its
+// scripts: a handled mark that lands late spares a second run of the
+// handler once the lease has lapsed.
+//
+// go-redis runs a call again when its connection broke, even if Redis had
+// run it: a Finish retried so finds its own claim finished and returns
+// middleware.ErrClaimLost, although the delivery was finished as asked.
 func (s *ReplayStore) Finish(ctx context.Context, d middleware.Delivery, handled bool) error {
 	state := "r"
 	if handled {
 		state = "h"
 	}
-	if err := s.run(ctx, finishScript, s.key(d.ID), d.BodyHash[:], state).Err(); err != nil {
+	held, err := s.eval(ctx, finishScript, s.key(&d), d.BodyHash[:], d.Token[:], floorMilli(d.Now), state).Int()
+	if err != nil {
 		return &opError{op: "replay finish", sentinel: middleware.ErrReplayStore, err: err}
+	}
+	if held != 1 {
+		return middleware.ErrClaimLost
 	}
 	return nil
 }
 
-// key is the delivery's key: the prefix, "replay:" and the ID in hex.
-func (s *ReplayStore) key(id [sha256.Size]byte) string {
-	buf := make([]byte, 0, len(s.prefix)+len("replay:")+2*sha256.Size)
-	buf = append(buf, s.prefix...)
-	buf = append(buf, "replay:"...)
-	return string(hex.AppendEncode(buf, id[:]))
+// key is the delivery's key: the prefix, "replay:" and, in hex, the
+// SHA-256 of the signature's length, the signature and the timestamp, as
+// v0.1 named a pair. The signature is the base64 text the ID (its MAC)
+// decodes from: the verifier accepts only its one canonical spelling.
+func (s *ReplayStore) key(d *middleware.Delivery) string {
+	var buf [1 + signatureChars + 128]byte
+	msg := append(buf[:0], signatureChars)
+	msg = base64.StdEncoding.AppendEncode(msg, d.ID[:])
+	msg = append(msg, d.Timestamp...)
+	sum := sha256.Sum256(msg)
+	key := make([]byte, 0, len(s.prefix)+len("replay:")+2*sha256.Size)
+	key = append(key, s.prefix...)
+	key = append(key, "replay:"...)
+	return string(hex.AppendEncode(key, sum[:]))
 }
 
-// tokenSource makes claim tokens unique across instances (a random base)
-// and within one (a counter), without a system call per token.
-type tokenSource struct {
-	base    [8]byte
-	counter atomic.Uint64
-}
+// signatureChars is the length of a signature: 32 bytes in padded base64.
+const signatureChars = 44
 
-func (t *tokenSource) next() [16]byte {
-	var token [16]byte
-	copy(token[:8], t.base[:])
-	binary.BigEndian.PutUint64(token[8:], t.counter.Add(1))
-	return token
+// leaseEnd is the end of d's claim in Unix milliseconds, rounded up, in
+// leaseDigits digits. It is at least 1: 0 means no lease.
+func leaseEnd(d middleware.Delivery) string {
+	const most = 1e16 - 1
+	end := min(max(ceilMilli(d.Now.Add(d.Lease)), 1), most)
+	var buf [leaseDigits]byte
+	digits := strconv.AppendInt(buf[:0], end, 10)
+	out := make([]byte, leaseDigits)
+	for i := range out {
+		out[i] = '0'
+	}
+	copy(out[leaseDigits-len(digits):], digits)
+	return string(out)
 }
 
 // floorMilli and ceilMilli round t down and up to Unix milliseconds, so

@@ -3,10 +3,13 @@ package redisstore
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +19,7 @@ import (
 
 	"github.com/smileguard/smileguard/middleware"
 	"github.com/smileguard/smileguard/middleware/replaytest"
+	"github.com/smileguard/smileguard/signer"
 )
 
 func TestReplayStoreConformance(t *testing.T) {
@@ -41,8 +45,44 @@ func newStores(t *testing.T, srv *redisServer, n int, cfg ReplayConfig) []*Repla
 	return stores
 }
 
-func delivery(id, body string) middleware.Delivery {
-	return middleware.Delivery{ID: sha256.Sum256([]byte(id)), BodyHash: sha256.Sum256([]byte(body)), Now: testNow, TTL: 10*time.Minute + time.Second}
+const (
+	testTTL   = 10*time.Minute + time.Second // the verifier's default
+	testLease = 10 * time.Second             // the verifier's default
+)
+
+// delivery returns a delivery at testNow whose pair and body hash are
+// derived from pair and body; attempt gives it a token.
+func delivery(pair, body string) middleware.Delivery {
+	return middleware.Delivery{
+		ID:        sha256.Sum256([]byte(pair)),
+		BodyHash:  sha256.Sum256([]byte(body)),
+		Timestamp: []byte(signer.FormatTimestamp(testNow)),
+		Now:       testNow,
+		TTL:       testTTL,
+		Lease:     testLease,
+	}
+}
+
+var tokens atomic.Uint64
+
+// attempt returns d with a token of its own.
+func attempt(d middleware.Delivery) middleware.Delivery {
+	d.Token[0] = 0xa5
+	binary.BigEndian.PutUint64(d.Token[8:], tokens.Add(1))
+	return d
+}
+
+// after returns d (or an attempt) seen elapsed after testNow.
+func after(d middleware.Delivery, elapsed time.Duration) middleware.Delivery {
+	d.Now = testNow.Add(elapsed)
+	return d
+}
+
+func begin(t *testing.T, store middleware.ReplayStore, d middleware.Delivery) middleware.ReplayState {
+	t.Helper()
+	state, err := store.Begin(context.Background(), d)
+	require.NoError(t, err)
+	return state
 }
 
 func TestStoresShareDeliveries(t *testing.T) {
@@ -51,16 +91,22 @@ func TestStoresShareDeliveries(t *testing.T) {
 	ctx := context.Background()
 	d := delivery("pair", "body")
 
-	state, err := stores[0].Begin(ctx, d)
-	require.NoError(t, err)
-	assert.Equal(t, middleware.ReplayNew, state)
-	state, err = stores[1].Begin(ctx, d)
-	require.NoError(t, err)
-	assert.Equal(t, middleware.ReplayInFlight, state, "the other instance sees the claim")
-	require.NoError(t, stores[0].Finish(ctx, d, false))
-	state, err = stores[1].Begin(ctx, d)
-	require.NoError(t, err)
-	assert.Equal(t, middleware.ReplayNew, state, "and its release")
+	first := attempt(d)
+	assert.Equal(t, middleware.ReplayNew, begin(t, stores[0], first))
+	assert.Equal(t, middleware.ReplayInFlight, begin(t, stores[1], attempt(d)), "the other instance sees the claim")
+	require.NoError(t, stores[0].Finish(ctx, first, false))
+	second := attempt(d)
+	assert.Equal(t, middleware.ReplayNew, begin(t, stores[1], second), "and its release")
+
+	// The second instance's claim lapses (it died): the first takes over,
+	// and a late Finish from the second changes nothing.
+	third := attempt(after(d, testLease))
+	assert.Equal(t, middleware.ReplayNew, begin(t, stores[0], third), "a lapsed claim is taken over")
+	require.ErrorIs(t, stores[1].Finish(ctx, after(second, testLease), true), middleware.ErrClaimLost)
+	require.ErrorIs(t, stores[1].Renew(ctx, after(second, testLease)), middleware.ErrClaimLost)
+	assert.Equal(t, middleware.ReplayInFlight, begin(t, stores[1], attempt(after(d, testLease))), "the late Finish marked nothing")
+	require.NoError(t, stores[0].Finish(ctx, after(third, testLease), true))
+	assert.Equal(t, middleware.ReplayHandled, begin(t, stores[1], attempt(after(d, testLease))))
 
 	// Claims racing from two instances: one wins.
 	race := delivery("raced pair", "body")
@@ -68,12 +114,12 @@ func TestStoresShareDeliveries(t *testing.T) {
 	states := make(chan middleware.ReplayState, 50)
 	for i := 0; i < 50; i++ {
 		wg.Add(1)
-		go func(store *ReplayStore) {
+		go func(store *ReplayStore, d middleware.Delivery) {
 			defer wg.Done()
-			s, err := store.Begin(ctx, race)
+			s, err := store.Begin(ctx, d)
 			assert.NoError(t, err)
 			states <- s
-		}(stores[i%2])
+		}(stores[i%2], attempt(race))
 	}
 	wg.Wait()
 	close(states)
@@ -86,25 +132,103 @@ func TestStoresShareDeliveries(t *testing.T) {
 	assert.Equal(t, 1, won)
 }
 
-func TestRetriedClaimIsTheClaimantsOwn(t *testing.T) {
+// breaker is a TCP proxy in front of Redis that can drop the connection
+// carrying the next reply, after Redis has run the command: what go-redis
+// sees when a connection breaks at the worst moment, and retries.
+type breaker struct {
+	addr  string
+	armed atomic.Bool
+	broke atomic.Int32
+}
+
+func newBreaker(t *testing.T, target string) *breaker {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	b := &breaker{addr: l.Addr().String()}
+	var conns sync.WaitGroup
+	t.Cleanup(func() {
+		l.Close()
+		conns.Wait()
+	})
+	go func() {
+		for {
+			client, err := l.Accept()
+			if err != nil {
+				return
+			}
+			server, err := net.Dial("tcp", target)
+			if err != nil {
+				client.Close()
+				continue
+			}
+			conns.Add(2)
+			go func() {
+				defer conns.Done()
+				_, _ = io.Copy(server, client)
+				server.Close()
+			}()
+			go func() {
+				defer conns.Done()
+				defer client.Close()
+				buf := make([]byte, 64<<10)
+				for {
+					n, err := server.Read(buf)
+					if n > 0 && b.armed.CompareAndSwap(true, false) {
+						b.broke.Add(1)
+						server.Close()
+						return // the reply is lost with the connection
+					}
+					if n > 0 {
+						if _, err := client.Write(buf[:n]); err != nil {
+							return
+						}
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return b
+}
+
+// go-redis runs a call again when its connection broke, even if Redis had
+// run it. A retried Begin finds its own claim and answers new; a retried
+// Renew renews again; a retried Finish finds the claim finished, as asked,
+// and says so with ErrClaimLost.
+func TestCallsRetriedAfterABrokenConnection(t *testing.T) {
 	srv := startRedis(t)
-	store, err := NewReplayStore(srv.client(), ReplayConfig{})
-	require.NoError(t, err)
+	admin := srv.client()
 	ctx := context.Background()
-	d := delivery("pair", "body")
-	// go-redis runs a call again when its connection broke, even if
-	// Redis had run the script: the retry must not find its own claim in
-	// flight.
-	token := store.tokens.next()
-	for i := 0; i < 2; i++ {
-		state, err := store.begin(ctx, d, token)
-		require.NoError(t, err)
-		assert.Equal(t, middleware.ReplayNew, state, "attempt %d", i+1)
+	for _, script := range []*redis.Script{beginScript, renewScript, finishScript} {
+		require.NoError(t, script.Load(ctx, admin).Err(), "so that the first call runs the script, not EVAL's fallback")
 	}
-	state, err := store.Begin(ctx, d)
+	b := newBreaker(t, srv.Addr())
+	client := redis.NewClient(&redis.Options{Addr: b.addr, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = client.Close() })
+	store, err := NewReplayStore(client, ReplayConfig{})
 	require.NoError(t, err)
-	assert.Equal(t, middleware.ReplayInFlight, state, "any other claim finds it in flight")
-	assert.NotEqual(t, token, store.tokens.next())
+	other, err := NewReplayStore(admin, ReplayConfig{})
+	require.NoError(t, err)
+	d := attempt(delivery("pair", "body"))
+	require.NoError(t, client.Ping(ctx).Err(), "a connection whose handshake is done")
+
+	b.armed.Store(true)
+	assert.Equal(t, middleware.ReplayNew, begin(t, store, d), "the retry found its own claim")
+	require.EqualValues(t, 1, b.broke.Load(), "the connection broke once")
+	assert.Equal(t, middleware.ReplayInFlight, begin(t, other, attempt(d)), "others find it in flight")
+
+	b.armed.Store(true)
+	require.NoError(t, store.Renew(ctx, after(d, testLease/2)))
+	require.EqualValues(t, 2, b.broke.Load())
+	assert.Equal(t, middleware.ReplayInFlight, begin(t, other, attempt(after(d, testLease))), "renewed")
+
+	b.armed.Store(true)
+	require.ErrorIs(t, store.Finish(ctx, after(d, testLease), true), middleware.ErrClaimLost,
+		"the retry found the claim finished")
+	require.EqualValues(t, 3, b.broke.Load())
+	assert.Equal(t, middleware.ReplayHandled, begin(t, other, attempt(after(d, testLease))), "by the first run")
 }
 
 func TestReplayKeysAreBoundedAndHoldNoSecret(t *testing.T) {
@@ -113,52 +237,95 @@ func TestReplayKeysAreBoundedAndHoldNoSecret(t *testing.T) {
 	store, err := NewReplayStore(srv.client(), ReplayConfig{Prefix: "app:"})
 	require.NoError(t, err)
 	ctx := context.Background()
-	d := delivery("pair", "a body that must never reach Redis")
+	d := attempt(delivery("pair", "a body that must never reach Redis"))
 
-	_, err = store.Begin(ctx, d)
-	require.NoError(t, err)
+	require.Equal(t, middleware.ReplayNew, begin(t, store, d))
 	keys, err := admin.Keys(ctx, "*").Result()
 	require.NoError(t, err)
 	require.Len(t, keys, 1)
 	assert.Regexp(t, `^app:replay:[0-9a-f]{64}$`, keys[0])
 
-	ttl, err := admin.PTTL(ctx, keys[0]).Result()
-	require.NoError(t, err)
+	pttl := func() time.Duration {
+		t.Helper()
+		ttl, err := admin.PTTL(ctx, keys[0]).Result()
+		require.NoError(t, err)
+		return ttl
+	}
+	ttl := pttl()
 	assert.Greater(t, ttl, d.TTL-time.Minute, "the key expires with the delivery")
 	assert.LessOrEqual(t, ttl, d.TTL)
 
 	value, err := admin.Get(ctx, keys[0]).Result()
 	require.NoError(t, err)
-	assert.Len(t, value, 62)
+	assert.Len(t, value, 79)
 	assert.NotContains(t, value, "a body")
+	assert.NotContains(t, value, string(d.ID[:]), "nor the signature")
 	assert.Contains(t, value, string(d.BodyHash[:]), "only the body's hash")
 
-	require.NoError(t, store.Finish(ctx, d, true))
-	ttl2, err := admin.PTTL(ctx, keys[0]).Result()
+	// Neither a Renew, nor a takeover, nor Finish extends the key's TTL.
+	require.NoError(t, store.Renew(ctx, after(d, 5*time.Second)))
+	taken := attempt(after(d, 15*time.Second))
+	require.Equal(t, middleware.ReplayNew, begin(t, store, taken))
+	require.NoError(t, store.Finish(ctx, taken, true))
+	assert.LessOrEqual(t, pttl(), ttl)
+	assert.Positive(t, pttl())
+	value, err = admin.Get(ctx, keys[0]).Result()
 	require.NoError(t, err)
-	assert.LessOrEqual(t, ttl2, ttl, "finishing does not extend the TTL")
-	assert.Greater(t, ttl2, time.Duration(0))
+	assert.Len(t, value, 79, "nor its size")
 
 	others, err := NewReplayStore(srv.client(), ReplayConfig{Prefix: "other-app:"})
 	require.NoError(t, err)
-	state, err := others.Begin(ctx, d)
+	assert.Equal(t, middleware.ReplayNew, begin(t, others, attempt(d)), "prefixes keep applications apart")
+}
+
+// The key outlives the entry's TTL when FreshUntil keeps the entry longer:
+// Redis must not drop what the verifier's clock still needs.
+func TestReplayKeyCoversFreshUntil(t *testing.T) {
+	srv := startRedis(t)
+	admin := srv.client()
+	store, err := NewReplayStore(srv.client(), ReplayConfig{})
 	require.NoError(t, err)
-	assert.Equal(t, middleware.ReplayNew, state, "prefixes keep applications apart")
+	d := attempt(delivery("pair", "body"))
+	d.FreshUntil = d.Now.Add(2 * d.TTL)
+
+	require.Equal(t, middleware.ReplayNew, begin(t, store, d))
+	ttl, err := admin.PTTL(context.Background(), store.key(&d)).Result()
+	require.NoError(t, err)
+	assert.Greater(t, ttl, 2*d.TTL-time.Minute)
+	assert.LessOrEqual(t, ttl, 2*d.TTL+time.Millisecond)
 }
 
 func TestReplayStoreErrors(t *testing.T) {
 	srv := startRedis(t)
 	admin := srv.client()
 	ctx := context.Background()
-	d := delivery("pair", "body")
+	d := attempt(delivery("pair", "body"))
 
-	t.Run("a value the store did not write is an error, not a pass", func(t *testing.T) {
-		store, err := NewReplayStore(srv.client(), ReplayConfig{Prefix: "corrupt:"})
+	for _, value := range []string{
+		"not a delivery",
+		"f" + strings.Repeat("t", 16) + strings.Repeat("h", 32),                           // no expiry
+		"f" + strings.Repeat("t", 16) + strings.Repeat("h", 32) + "1763719200000.123",     // a lease of another width
+		"x" + strings.Repeat("t", 16) + string(d.BodyHash[:]) + "9763719200000",           // an unknown state
+		"f" + strings.Repeat("t", 16) + string(d.BodyHash[:]) + "9763719200000.1.2",       // two leases
+		"f" + strings.Repeat("t", 16) + string(d.BodyHash[:]) + "9763719200000 ",          // a space
+		"f" + strings.Repeat("t", 16) + string(d.BodyHash[:]) + "-9763719200000.00000000", // a sign
+	} {
+		t.Run("a value the store did not write is an error, not a pass: "+value[:min(len(value), 16)], func(t *testing.T) {
+			store, err := NewReplayStore(srv.client(), ReplayConfig{Prefix: "corrupt:"})
+			require.NoError(t, err)
+			require.NoError(t, admin.Set(ctx, store.key(&d), value, time.Minute).Err())
+			_, err = store.Begin(ctx, d)
+			require.ErrorIs(t, err, middleware.ErrReplayStore)
+			assert.True(t, strings.HasPrefix(err.Error(), "redisstore: replay begin: "), err.Error())
+		})
+	}
+	t.Run("a claim with a lease of another width is an error for Renew and Finish", func(t *testing.T) {
+		store, err := NewReplayStore(srv.client(), ReplayConfig{Prefix: "corrupt-claim:"})
 		require.NoError(t, err)
-		require.NoError(t, admin.Set(ctx, store.key(d.ID), "not a delivery", time.Minute).Err())
-		_, err = store.Begin(ctx, d)
-		require.ErrorIs(t, err, middleware.ErrReplayStore)
-		assert.True(t, strings.HasPrefix(err.Error(), "redisstore: replay begin: "), err.Error())
+		value := "f" + string(d.Token[:]) + string(d.BodyHash[:]) + "9763719200000.123"
+		require.NoError(t, admin.Set(ctx, store.key(&d), value, time.Minute).Err())
+		require.ErrorIs(t, store.Renew(ctx, d), middleware.ErrReplayStore)
+		require.ErrorIs(t, store.Finish(ctx, d, true), middleware.ErrReplayStore)
 	})
 	t.Run("a slow Redis times out", func(t *testing.T) {
 		store, err := NewReplayStore(srv.client(), ReplayConfig{Prefix: "slow:", Timeout: 50 * time.Millisecond})
@@ -167,12 +334,14 @@ func TestReplayStoreErrors(t *testing.T) {
 		_, err = store.Begin(ctx, d)
 		require.ErrorIs(t, err, middleware.ErrReplayStore)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
+		err = store.Renew(ctx, d)
+		require.ErrorIs(t, err, middleware.ErrReplayStore)
+		assert.True(t, strings.HasPrefix(err.Error(), "redisstore: replay renew: "), err.Error())
 		err = store.Finish(ctx, d, true)
 		require.ErrorIs(t, err, middleware.ErrReplayStore)
+		assert.NotErrorIs(t, err, middleware.ErrClaimLost, "an outage is not a lost claim")
 		require.NoError(t, admin.Ping(ctx).Err(), "waits out the pause")
-		state, err := store.Begin(ctx, d)
-		require.NoError(t, err)
-		assert.Equal(t, middleware.ReplayNew, state, "the claim that timed out was not made")
+		assert.Equal(t, middleware.ReplayNew, begin(t, store, attempt(d)), "the claim that timed out was not made")
 	})
 	t.Run("a cancelled request is not claimed", func(t *testing.T) {
 		store, err := NewReplayStore(srv.client(), ReplayConfig{Prefix: "cancelled:"})
@@ -181,9 +350,7 @@ func TestReplayStoreErrors(t *testing.T) {
 		cancel()
 		_, err = store.Begin(cancelled, d)
 		require.ErrorIs(t, err, context.Canceled)
-		state, err := store.Begin(ctx, d)
-		require.NoError(t, err)
-		assert.Equal(t, middleware.ReplayNew, state, "the cancelled request left no claim")
+		assert.Equal(t, middleware.ReplayNew, begin(t, store, attempt(d)), "the cancelled request left no claim")
 	})
 	t.Run("Redis down", func(t *testing.T) {
 		down := redis.NewClient(&redis.Options{Addr: closedAddr(t), ContextTimeoutEnabled: true, MaxRetries: -1})

@@ -27,6 +27,8 @@ const (
 	EnvListen          = "SMILEGUARD_LISTEN"
 	EnvRate            = "SMILEGUARD_RATE"
 	EnvBurst           = "SMILEGUARD_BURST"
+	EnvAllowProduction = "SMILEGUARD_ALLOW_PRODUCTION" // replaces allowlist.SmileIDProduction's addresses
+	EnvAllowSandbox    = "SMILEGUARD_ALLOW_SANDBOX"    // replaces allowlist.SmileIDSandbox's addresses
 )
 
 // The defaults of the optional variables.
@@ -44,6 +46,13 @@ type Config struct {
 	// from Smile ID's addresses for it.
 	Keys []signer.Key
 
+	// Allowed are the callback address sets, one per environment of Keys.
+	// Nil: Smile ID's published sets (allowlist.SmileIDProduction,
+	// allowlist.SmileIDSandbox) for those environments. FromEnv replaces
+	// a set's addresses from SMILEGUARD_ALLOW_PRODUCTION or
+	// SMILEGUARD_ALLOW_SANDBOX.
+	Allowed []allowlist.Set
+
 	// TrustedProxies are your load balancers; empty: the peer is the
 	// client.
 	TrustedProxies []netip.Prefix
@@ -57,6 +66,10 @@ type Config struct {
 
 	// RateLimit limits each client IP.
 	RateLimit middleware.RateLimitConfig
+
+	// Observe, if not nil, is told of every decision of the Guard (for
+	// metrics: middleware/prommetrics, middleware/otelmetrics).
+	Observe middleware.Observer
 }
 
 // LogValue implements slog.LogValuer: everything but the API keys, of which
@@ -70,8 +83,15 @@ func (c Config) LogValue() slog.Value {
 	for i, p := range c.TrustedProxies {
 		proxies[i] = p.String()
 	}
+	allowed := map[string][]string{}
+	for _, set := range c.allowed() {
+		for _, p := range set.Prefixes {
+			allowed[set.Name] = append(allowed[set.Name], p.String())
+		}
+	}
 	return slog.GroupValue(
 		slog.Any("keys", keys),
+		slog.Any("allowed", allowed),
 		slog.Any("trusted_proxies", proxies),
 		slog.String("forwarded_header", c.ForwardedHeader),
 		slog.String("listen", c.Listen),
@@ -115,17 +135,47 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	if err != nil {
 		p.add("%v", err) // names the variable or file and the key, never a value
 	}
+	keysLoaded := err == nil
 
 	if list := getenv(EnvTrustedProxies); list != "" {
-		entries := strings.Split(list, ",")
-		for i := range entries {
-			entries[i] = strings.TrimSpace(entries[i])
-		}
-		set, err := allowlist.ParseSet("proxies", entries...)
+		set, err := allowlist.ParseSet("proxies", splitList(list)...)
 		if err != nil {
 			p.add("%s: %v", EnvTrustedProxies, err)
 		}
 		cfg.TrustedProxies = set.Prefixes
+	}
+
+	// Smile ID's callback addresses, replaceable the day Smile ID
+	// announces a change, without a new release.
+	for _, v := range []struct {
+		name string
+		set  allowlist.Set
+	}{
+		{EnvAllowProduction, allowlist.SmileIDProduction},
+		{EnvAllowSandbox, allowlist.SmileIDSandbox},
+	} {
+		list := getenv(v.name)
+		if strings.TrimSpace(list) == "" {
+			continue
+		}
+		if keysLoaded && !hasEnvironment(cfg.Keys, v.set.Environment) {
+			p.add("%s is set but no key is for %s", v.name, v.set.Environment)
+			continue
+		}
+		set, err := v.set.Replace(splitList(list)...)
+		if err != nil {
+			p.add("%s: %v", v.name, err)
+			continue
+		}
+		cfg.Allowed = append(cfg.Allowed, set)
+	}
+	if cfg.Allowed != nil {
+		// The environments not replaced keep Smile ID's published sets.
+		for _, set := range smileIDSets(cfg.Keys) {
+			if !hasSet(cfg.Allowed, set.Environment) {
+				cfg.Allowed = append(cfg.Allowed, set)
+			}
+		}
 	}
 	cfg.ForwardedHeader = getenv(EnvForwardedHeader)
 	switch {
@@ -171,6 +221,44 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// splitList splits a comma-separated list, trimming spaces around entries.
+func splitList(list string) []string {
+	entries := strings.Split(list, ",")
+	for i := range entries {
+		entries[i] = strings.TrimSpace(entries[i])
+	}
+	return entries
+}
+
+// hasEnvironment reports whether a key of keys is for env.
+func hasEnvironment(keys []signer.Key, env signer.Environment) bool {
+	for _, k := range keys {
+		if k.Environment == env {
+			return true
+		}
+	}
+	return false
+}
+
+// hasSet reports whether sets holds one bound to env.
+func hasSet(sets []allowlist.Set, env signer.Environment) bool {
+	for _, s := range sets {
+		if s.Environment == env {
+			return true
+		}
+	}
+	return false
+}
+
+// allowed returns the callback sets: Allowed, or Smile ID's published ones
+// for the environments of Keys.
+func (c Config) allowed() []allowlist.Set {
+	if c.Allowed != nil {
+		return c.Allowed
+	}
+	return smileIDSets(c.Keys)
 }
 
 // checkListen says what is wrong with a listen address, if anything.

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
 
+	"github.com/smileguard/smileguard/allowlist"
 	"github.com/smileguard/smileguard/middleware"
 	"github.com/smileguard/smileguard/signer"
 )
@@ -117,6 +118,34 @@ func TestFromEnvAcceptsGoodConfigurations(t *testing.T) {
 			},
 		},
 		{
+			name: "Smile ID's production addresses replaced from the environment",
+			vars: with(minimal, EnvAllowProduction, "13.51.0.119, 51.20.27.3,34.240.137.0/24"),
+			want: Config{
+				Keys: []signer.Key{productionKey},
+				Allowed: []allowlist.Set{{Name: "production", Environment: signer.Production, Prefixes: []netip.Prefix{
+					netip.MustParsePrefix("13.51.0.119/32"), netip.MustParsePrefix("51.20.27.3/32"), netip.MustParsePrefix("34.240.137.0/24"),
+				}}},
+				Listen:    ":8080",
+				RateLimit: defaultLimit,
+			},
+		},
+		{
+			name: "the sandbox replaced, production as published",
+			vars: with(minimal, "SMILEID_KEYS", "production,sandbox",
+				"SMILEID_SANDBOX_PARTNER_ID", "085", "SMILEID_SANDBOX_API_KEY", testSandboxKey, "SMILEID_SANDBOX_ENVIRONMENT", "sandbox",
+				EnvAllowSandbox, "13.48.228.158,16.170.104.93"),
+			want: Config{
+				Keys: []signer.Key{productionKey, {ID: "sandbox", PartnerID: "085", APIKey: testSandboxKey, Environment: signer.Sandbox}},
+				Allowed: []allowlist.Set{
+					{Name: "sandbox", Environment: signer.Sandbox, Prefixes: []netip.Prefix{
+						netip.MustParsePrefix("13.48.228.158/32"), netip.MustParsePrefix("16.170.104.93/32")}},
+					allowlist.SmileIDProduction,
+				},
+				Listen:    ":8080",
+				RateLimit: defaultLimit,
+			},
+		},
+		{
 			name: "proxies writing Forwarded, IPv6 listen address",
 			vars: with(minimal, EnvTrustedProxies, "10.1.2.0/24", EnvForwardedHeader, "Forwarded", EnvListen, "[::1]:8443"),
 			want: Config{
@@ -176,6 +205,10 @@ func TestFromEnvNamesEveryBadVariable(t *testing.T) {
 		{"rate NaN", with(minimal, EnvRate, "NaN"), []string{`SMILEGUARD_RATE "NaN"`}},
 		{"burst zero", with(minimal, EnvBurst, "0"), []string{`SMILEGUARD_BURST "0" is not a whole number`}},
 		{"burst fractional", with(minimal, EnvBurst, "1.5"), []string{`SMILEGUARD_BURST "1.5"`}},
+		{"a callback address that is a hostname", with(minimal, EnvAllowProduction, "13.51.0.119,callbacks.smileidentity.com"),
+			[]string{`SMILEGUARD_ALLOW_PRODUCTION: allowlist: ParseSet "production": entry 1 "callbacks.smileidentity.com": not an IP address`}},
+		{"sandbox addresses without a sandbox key", with(minimal, EnvAllowSandbox, "13.48.228.158"),
+			[]string{"SMILEGUARD_ALLOW_SANDBOX is set but no key is for sandbox"}},
 		{"several problems at once", with(without(minimal, "SMILEID_KEYS"), EnvListen, "x", EnvBurst, "-1"),
 			[]string{"SMILEID_KEYS", "SMILEGUARD_LISTEN", "SMILEGUARD_BURST"}},
 	}

@@ -31,11 +31,17 @@
 //	SMILEGUARD_LISTEN                host:port to listen on; default ":8080"
 //	SMILEGUARD_RATE                  requests per second per client IP; default 20
 //	SMILEGUARD_BURST                 requests a client IP may send at once; default 40
+//	SMILEGUARD_ALLOW_PRODUCTION      comma-separated IPs and CIDRs that replace Smile ID's published
+//	                                 production callback addresses (allowlist.SmileIDProduction)
+//	SMILEGUARD_ALLOW_SANDBOX         the same for the sandbox (allowlist.SmileIDSandbox)
 //
 // The environments of the keys are the ones whose callbacks are accepted:
 // each only from the addresses Smile ID publishes for it
-// (allowlist.SmileIDProduction, allowlist.SmileIDSandbox), and only with
-// its own keys.
+// (allowlist.SmileIDProduction, allowlist.SmileIDSandbox), or those
+// SMILEGUARD_ALLOW_* give instead, and only with its own keys. The day
+// Smile ID announces new addresses, set the variable and restart: no new
+// release is needed. Each refused request is logged with the address it
+// came from, so a change at Smile ID shows in the log at once.
 //
 // The listen address defaults to every interface because the receiver
 // exists to be reached, by Smile ID or by your proxy on another host or

@@ -41,13 +41,14 @@ func NewGuard(cfg Config, logger *slog.Logger) (*middleware.Guard, error) {
 	}
 	return middleware.NewGuard(middleware.GuardConfig{
 		Allowlist: allowlist.Config{
-			Allow:          smileIDSets(cfg.Keys),
+			Allow:          cfg.allowed(),
 			TrustedProxies: cfg.TrustedProxies,
 			Header:         cfg.ForwardedHeader,
 		},
 		RateLimit: &cfg.RateLimit,
 		Callback:  middleware.CallbackConfig{Keyring: keyring},
 		Logger:    logger,
+		Observe:   cfg.Observe,
 	})
 }
 
@@ -82,11 +83,8 @@ func Healthz(w http.ResponseWriter, _ *http.Request) {
 func smileIDSets(keys []signer.Key) []allowlist.Set {
 	var sets []allowlist.Set
 	for _, set := range []allowlist.Set{allowlist.SmileIDProduction, allowlist.SmileIDSandbox} {
-		for _, k := range keys {
-			if string(k.Environment) == set.Name {
-				sets = append(sets, set)
-				break
-			}
+		if hasEnvironment(keys, set.Environment) {
+			sets = append(sets, set)
 		}
 	}
 	return sets

@@ -255,7 +255,7 @@ func TestConfigLogsNoKey(t *testing.T) {
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("starting", "config", cfg)
 	assert.Contains(t, logs.String(),
-		`"config":{"keys":["production (production)","sandbox (sandbox)"],"trusted_proxies":["10.0.0.0/8"],`+
+		`"config":{"keys":["production (production)","sandbox (sandbox)"],"allowed":{"production":["34.240.137.52/32","44.230.128.108/32","52.36.32.43/32","52.213.46.74/32"],"sandbox":["35.166.227.53/32","44.246.19.66/32","54.246.37.255/32","99.81.237.141/32"]},"trusted_proxies":["10.0.0.0/8"],`+
 			`"forwarded_header":"X-Forwarded-For","listen":":8080","rate":20,"burst":40}`)
 	assert.NotContains(t, logs.String(), testProductionKey)
 	assert.NotContains(t, logs.String(), testSandboxKey)

@@ -1,0 +1,26 @@
+package prommetrics
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestKeyTableFindsEveryKeySearchedOrIndexed(t *testing.T) {
+	table := &keyTable[int]{}
+	for n := 0; n < 2*linearKeys; n++ {
+		table = table.with(keyName{n % 2, "key-" + strconv.Itoa(n)}, n)
+		assert.Equal(t, n+1, table.len())
+		assert.Equal(t, n+1 > linearKeys, table.index != nil, "indexed past linearKeys")
+		for i := 0; i <= n; i++ {
+			got, ok := table.find(keyName{i % 2, "key-" + strconv.Itoa(i)})
+			assert.True(t, ok, "key-%d in a table of %d", i, n+1)
+			assert.Equal(t, i, got)
+		}
+		_, ok := table.find(keyName{(n + 1) % 2, "key-" + strconv.Itoa(n)})
+		assert.False(t, ok, "same ID, other environment")
+		_, ok = table.find(keyName{n % 2, "key-" + strconv.Itoa(n+1)})
+		assert.False(t, ok, "an ID not added")
+	}
+}
