@@ -6,6 +6,7 @@ require (
 	github.com/prometheus/client_golang v1.24.1
 	github.com/redis/go-redis/v9 v9.22.0
 	github.com/smileguard/smileguard v0.2.0
+	github.com/smileguard/smileguard/middleware/prommetrics v0.2.0
 	github.com/smileguard/smileguard/middleware/redisstore v0.2.0
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/time v0.10.0

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -11,11 +10,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/smileguard/smileguard/middleware"
+	"github.com/smileguard/smileguard/middleware/prommetrics"
 	"github.com/smileguard/smileguard/signer"
 )
 
-// metrics is the proxy's Prometheus registry: the Guard's decisions (see
-// guardObserver), the proxy's own counters, and the Go runtime's and the
+// metrics is the proxy's Prometheus registry: the Guard's decisions
+// (middleware/prommetrics: smileguard_callbacks_total and the rest), the
+// proxy's own counters (smileguard_proxy_*), and the Go runtime's and the
 // process's collectors.
 type metrics struct {
 	registry         *prometheus.Registry
@@ -26,7 +27,7 @@ type metrics struct {
 
 // newMetrics registers every collector. usableKeys reports, at each
 // scrape, how many keys of an environment are usable.
-func newMetrics(usableKeys func(signer.Environment) int) (*metrics, error) {
+func newMetrics(keyring *signer.Keyring, usableKeys func(signer.Environment) int) (*metrics, error) {
 	reg := prometheus.NewRegistry()
 	m := &metrics{
 		registry: reg,
@@ -54,10 +55,11 @@ func newMetrics(usableKeys func(signer.Environment) int) (*metrics, error) {
 			return nil, err
 		}
 	}
-	var err error
-	if m.observe, err = guardObserver(reg); err != nil {
+	guard, err := prommetrics.New(reg, prommetrics.Options{Keyring: keyring})
+	if err != nil {
 		return nil, err
 	}
+	m.observe = guard.Observe
 	for _, s := range []int{http.StatusBadGateway, http.StatusGatewayTimeout} {
 		m.upstreamFailures.WithLabelValues(strconv.Itoa(s))
 	}
@@ -96,36 +98,6 @@ func (c usableKeysCollector) Collect(ch chan<- prometheus.Metric) {
 		c.gauge.WithLabelValues(string(env)).Set(float64(c.usable(env)))
 	}
 	c.gauge.Collect(ch)
-}
-
-// A STAND-IN for middleware/prommetrics, which is not on this branch yet:
-// when it is merged, guardObserver becomes
-//
-//	pm, err := prommetrics.New(reg, prommetrics.Options{})
-//	return pm.Observe, err
-//
-// and this counter and histogram go. Their labels are the Event's
-// bounded fields only (never a key ID, which a key file can grow).
-func guardObserver(reg prometheus.Registerer) (middleware.Observer, error) {
-	decisions := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "smileguard_callbacks_total",
-		Help: "Decisions of the callback guard, by outcome, reason, HTTP status, environment and format.",
-	}, []string{"outcome", "reason", "status", "environment", "format"})
-	durations := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "smileguard_callback_duration_seconds",
-		Help:    "Time from the guard's first look at a request to its answer, the upstream's work included, by outcome.",
-		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-	}, []string{"outcome"})
-	for _, c := range []prometheus.Collector{decisions, durations} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
-	}
-	return func(_ context.Context, e middleware.Event) {
-		decisions.WithLabelValues(string(e.Outcome), string(e.Reason), strconv.Itoa(e.Status),
-			string(e.Environment), string(e.Format)).Inc()
-		durations.WithLabelValues(string(e.Outcome)).Observe(e.Duration.Seconds())
-	}, nil
 }
 
 // now is time.Now; the readiness check and the gauge judge keys by it.

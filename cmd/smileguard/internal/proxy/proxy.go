@@ -46,7 +46,7 @@ func New(cfg Config) (*Proxy, error) {
 	if p.keyring, err = signer.NewKeyring(cfg.InitialKeys...); err != nil {
 		return nil, err
 	}
-	if p.metrics, err = newMetrics(p.usableKeys); err != nil {
+	if p.metrics, err = newMetrics(p.keyring, p.usableKeys); err != nil {
 		return nil, err
 	}
 	if cfg.TLSCert != "" {
