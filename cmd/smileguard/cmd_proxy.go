@@ -171,7 +171,9 @@ func runProxy(e *env, args []string) int {
 
 	p, err := proxy.New(cfg)
 	if err != nil {
-		return fail(e, "proxy", err)
+		// The core's constructors refuse what the flags' checks let
+		// through: a configuration error all the same.
+		return fail(e, "proxy", (&config.Problems{err.Error()}).Err())
 	}
 	signals := make(chan os.Signal, 4)
 	signal.Notify(signals, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)

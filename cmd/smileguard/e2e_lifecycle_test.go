@@ -195,6 +195,8 @@ func TestStartupErrorsNameTheFlag(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(open, data, 0o644))
 	require.NoError(t, os.Chmod(open, 0o644))
+	garbage := filepath.Join(t.TempDir(), "garbage.pem")
+	require.NoError(t, os.WriteFile(garbage, []byte("not a certificate"), 0o600))
 
 	for _, tc := range []struct {
 		name string
@@ -216,6 +218,8 @@ func TestStartupErrorsNameTheFlag(t *testing.T) {
 			[]string{"--allow-production: ", "host bits set"}},
 		{"TLS half configured", []string{"--keys-file", keys, "--upstream", "http://127.0.0.1:1", "--tls-cert", "cert.pem"}, nil,
 			[]string{"--tls-cert and --tls-key come together"}},
+		{"TLS files that are not PEM", []string{"--keys-file", keys, "--upstream", "http://127.0.0.1:1", "--tls-cert", garbage, "--tls-key", garbage}, nil,
+			[]string{"--tls-cert, --tls-key: "}},
 		{"redis URL with a password", []string{"--keys-file", keys, "--upstream", "http://127.0.0.1:1", "--redis-url", "redis://:hunter2@[::1"}, nil,
 			[]string{"--redis-url: not a URL"}},
 		{"flag beats variable", []string{"--keys-file", keys, "--upstream", "http://127.0.0.1:1", "--tolerance", "3h"},

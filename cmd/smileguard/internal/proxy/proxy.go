@@ -31,7 +31,6 @@ type Proxy struct {
 	cert    atomic.Pointer[tls.Certificate]
 
 	draining atomic.Bool
-	reloads  atomic.Int64 // completed reload attempts, for tests' logs
 }
 
 // ErrShutdownTimeout means in-flight callbacks were still running when the

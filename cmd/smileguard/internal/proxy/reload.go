@@ -16,7 +16,6 @@ import (
 // reason is logged at Error. Callbacks in flight finish with the keys they
 // started with.
 func (p *Proxy) Reload() {
-	defer p.reloads.Add(1)
 	ctx := context.Background()
 	if err := p.reloadKeys(); err != nil {
 		p.metrics.reloaded(false)
