@@ -128,6 +128,8 @@ type proc struct {
 
 	done    chan struct{} // closed when the process has exited
 	exitErr error
+
+	discard atomic.Bool // drop log lines unread: the load test's log is not the test's work
 }
 
 // startProxy runs smileguard proxy with args (on free loopback ports) and
@@ -166,6 +168,9 @@ func (p *proc) read(stdout io.Reader) {
 	sc := bufio.NewScanner(stdout)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
+		if p.discard.Load() {
+			continue
+		}
 		var line map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
 			line = map[string]any{"msg": "(not JSON) " + sc.Text()}

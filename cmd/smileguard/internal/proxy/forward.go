@@ -10,6 +10,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/smileguard/smileguard/allowlist"
@@ -52,6 +53,7 @@ func newForwarder(cfg *Config, logger *slog.Logger, m *metrics) *forwarder {
 			ExpectContinueTimeout: time.Second,
 			DisableCompression:    true, // pass the answer on as it came
 		},
+		BufferPool:     &bufferPool{},
 		ModifyResponse: f.modifyResponse,
 		ErrorHandler:   f.upstreamFailed,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -194,3 +196,16 @@ func (f *forwarder) logForwarded(r *http.Request, cb middleware.Callback, x *exc
 	}
 	f.logger.LogAttrs(r.Context(), slog.LevelInfo, "smileguard: callback forwarded", attrs...)
 }
+
+// bufferPool lends the ReverseProxy its copy buffers: without one it
+// allocates 32 KiB for every answer it copies.
+type bufferPool struct{ pool sync.Pool }
+
+func (p *bufferPool) Get() []byte {
+	if b, ok := p.pool.Get().(*[]byte); ok {
+		return *b
+	}
+	return make([]byte, 32<<10)
+}
+
+func (p *bufferPool) Put(b []byte) { p.pool.Put(&b) }
