@@ -260,10 +260,11 @@ func readInput(e *env, name string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(file, maxInput))
 }
 
-// isTerminal reports whether w is a terminal, where a final newline keeps
-// the prompt off the body's last line.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+// isTerminal reports whether s (a writer or a reader) is a terminal: sign
+// ends its output there with a newline that keeps the prompt off the
+// body's last line, and verify says it waits for input.
+func isTerminal(s any) bool {
+	f, ok := s.(*os.File)
 	if !ok {
 		return false
 	}

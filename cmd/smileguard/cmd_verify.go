@@ -193,6 +193,8 @@ func (f *verifyFlags) input(e *env) ([]byte, http.Header, error) {
 		}
 		defer file.Close()
 		in, name = file, f.fs.Arg(0)
+	} else if isTerminal(e.stdin) {
+		fmt.Fprintln(e.stderr, "smileguard verify: reading the callback from standard input (end it with Ctrl-D)")
 	}
 	data, err := io.ReadAll(io.LimitReader(in, maxInput))
 	if err != nil {

@@ -29,7 +29,7 @@ func proxyArgs(t testing.TB, up *upstream, extra ...string) []string {
 // upstream's answer comes back as it was.
 func TestProxyForwardsGenuineCallbacks(t *testing.T) {
 	up := newUpstream(t)
-	p := startProxy(t, nil, proxyArgs(t, up)...)
+	p := startProxy(t, nil, proxyArgs(t, up, "--path", "/smileid/callback,/hooks/smileid/v3")...)
 
 	t.Run("body-signed, with forged Smileguard headers", func(t *testing.T) {
 		body := signed(t, prodKey, "job-body", fresh())
@@ -72,12 +72,18 @@ func TestProxyForwardsGenuineCallbacks(t *testing.T) {
 		assert.Equal(t, "prod-2026-11", got.header.Get("Smileguard-Key-Id"))
 	})
 
+	t.Run("on the second path", func(t *testing.T) {
+		status, _ := post(t, defaultClient, p.url("/hooks/smileid/v3"), v3Body("job_second_path"), headerSigned(prodKey, fresh()))
+		assert.Equal(t, http.StatusOK, status)
+		assert.Equal(t, "/hooks/smileid/v3", up.last().path)
+	})
+
 	t.Run("through the trusted proxy", func(t *testing.T) {
 		body := signed(t, prodKey, "job-proxied", fresh())
 		h := http.Header{"X-Forwarded-For": {"127.0.0.1"}}
 		status, _ := post(t, clientFrom("127.0.0.2", 10*time.Second), p.url("/smileid/callback"), body, h)
 		assert.Equal(t, http.StatusOK, status)
-		require.Equal(t, 3, up.count())
+		require.Equal(t, 4, up.count())
 		assert.Equal(t, "127.0.0.1", up.last().header.Get("X-Forwarded-For"), "the admitted client, not the chain")
 	})
 }
