@@ -137,7 +137,7 @@ func defineProxyFlags() *proxyFlags {
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this certificate chain (PEM `FILE`); with --tls-key; reloaded on SIGHUP")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "the certificate's private key (PEM `FILE`)")
 	fs.Var(&f.grace, "shutdown-grace", "on SIGTERM, how long in-flight callbacks may take to finish (`DURATION`)")
-	fs.StringVar(&f.logLevel, "log-level", "info", "`LEVEL` of the JSON logs: debug (also each admitted callback's checks), info, warn, error")
+	fs.StringVar(&f.logLevel, "log-level", "info", "`LEVEL` of the JSON logs: debug (also each admitted callback's checks), info (also each forwarded\ncallback), warn (refusals), error; the listening, reload and shutdown lines are always logged")
 	fs.Group("Listening", "listen", "path", "tls-cert", "tls-key", "admin-listen", "shutdown-grace", "log-level")
 	fs.Group("Upstream", "upstream", "upstream-timeout")
 	fs.Group("Keys", "keys-file", "keys-env-prefix", "key-max-age", "key-expiry-warning")
@@ -168,6 +168,7 @@ func runProxy(e *env, args []string) int {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(f.logLevel)) // checked by config
 	cfg.Logger = slog.New(slog.NewJSONHandler(e.stdout, &slog.HandlerOptions{Level: level}))
+	cfg.Lifecycle = slog.New(slog.NewJSONHandler(e.stdout, &slog.HandlerOptions{Level: min(level, slog.LevelInfo)}))
 
 	p, err := proxy.New(cfg)
 	if err != nil {

@@ -29,6 +29,7 @@ var (
 	loadRound    = flag.Duration("load-round", 4*time.Second, "how long each round of the load test lasts")
 	loadRounds   = flag.Int("load-rounds", 3, "rounds of each kind, interleaved")
 	loadLogLevel = flag.String("load-log-level", "info", "the proxy's --log-level in the load test")
+	loadRate     = flag.Float64("load-rate", 0, "requests per second all clients send together; 0: as fast as answers come (closed loop)")
 )
 
 // The load test's bounds.
@@ -87,13 +88,18 @@ func TestLoad(t *testing.T) {
 	}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d clients, %d rounds of %v each kind, interleaved, proxy --log-level %s\n", loadClients, *loadRounds, *loadRound, *loadLogLevel)
+	offered := "closed loop"
+	if *loadRate > 0 {
+		offered = fmt.Sprintf("offered %.0f req/s", *loadRate)
+	}
+	fmt.Fprintf(&b, "%d clients, %s, %d rounds of %v each kind, interleaved, proxy --log-level %s\n", loadClients, offered, *loadRounds, *loadRound, *loadLogLevel)
 	for i := range direct {
 		fmt.Fprintf(&b, "  round %d: direct %s | proxy %s\n", i+1, direct[i], proxied[i])
 	}
-	d, q := medianBy(direct), medianBy(proxied)
-	fmt.Fprintf(&b, "median round: direct %.0f req/s, proxy %.0f req/s, ratio %.1f%%\n", d.rate, q.rate, 100*q.rate/d.rate)
-	fmt.Fprintf(&b, "p50 %v -> %v (+%v), p99 %v -> %v (+%v)\n", d.p50, q.p50, q.p50-d.p50, d.p99, q.p99, q.p99-d.p99)
+	d, q := medians(direct), medians(proxied)
+	fmt.Fprintf(&b, "medians of the rounds: throughput direct %.0f req/s, proxy %.0f req/s, ratio %.1f%%\n", d.rate, q.rate, 100*q.rate/d.rate)
+	fmt.Fprintf(&b, "  p50 %v -> %v (%+v), p99 %v -> %v (%+v)\n", d.p50.Round(10*time.Microsecond), q.p50.Round(10*time.Microsecond),
+		(q.p50 - d.p50).Round(10*time.Microsecond), d.p99.Round(10*time.Microsecond), q.p99.Round(10*time.Microsecond), (q.p99 - d.p99).Round(10*time.Microsecond))
 	t.Log("\n" + b.String())
 }
 
@@ -173,7 +179,18 @@ func loadRun(t *testing.T, url string, signers *loadSigners) loadResult {
 			var mine []time.Duration
 			ok, failed := 0, 0
 			statuses := map[string]int{}
+			// With -load-rate, each client sends its share on a schedule,
+			// from a staggered start; behind it, it sends at once.
+			var interval time.Duration
+			if *loadRate > 0 {
+				interval = time.Duration(float64(loadClients) / *loadRate * float64(time.Second))
+			}
+			next := start.Add(interval * time.Duration(c) / loadClients)
 			for n := 0; time.Now().Before(until) && requests.Add(1) <= loadMaxRequests; n++ {
+				if interval > 0 {
+					time.Sleep(time.Until(next))
+					next = next.Add(interval)
+				}
 				body, fresh := signers.callback(fmt.Sprintf("load-%d-%d", c, n))
 				if !fresh {
 					break
@@ -227,17 +244,18 @@ func loadPost(client *http.Client, url string, body []byte) (int, error) {
 	return resp.StatusCode, err
 }
 
-// medianBy returns the round of median throughput.
-func medianBy(rounds []loadResult) loadResult {
-	sorted := slices.Clone(rounds)
-	slices.SortFunc(sorted, func(a, b loadResult) int {
-		switch {
-		case a.rate < b.rate:
-			return -1
-		case a.rate > b.rate:
-			return 1
-		}
-		return 0
-	})
-	return sorted[len(sorted)/2]
+// medians returns the median of the rounds' throughputs, p50s and p99s,
+// each taken on its own.
+func medians(rounds []loadResult) loadResult {
+	median := func(values []float64) float64 {
+		slices.Sort(values)
+		return values[len(values)/2]
+	}
+	var rates, p50s, p99s []float64
+	for _, r := range rounds {
+		rates = append(rates, r.rate)
+		p50s = append(p50s, float64(r.p50))
+		p99s = append(p99s, float64(r.p99))
+	}
+	return loadResult{rate: median(rates), p50: time.Duration(median(p50s)), p99: time.Duration(median(p99s))}
 }

@@ -70,6 +70,12 @@ type Config struct {
 	ShutdownGrace time.Duration // how long in-flight callbacks may take after SIGTERM
 
 	Logger *slog.Logger
+
+	// Lifecycle receives the lines that say what the process does as a
+	// whole (listening, reloaded, shutting down, stopped) whatever the
+	// level of Logger, as they are few and operators look for them. nil:
+	// Logger.
+	Lifecycle *slog.Logger
 }
 
 // writeTimeout is the callback listener's WriteTimeout: long enough for

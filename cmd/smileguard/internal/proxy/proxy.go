@@ -22,8 +22,9 @@ import (
 
 // A Proxy is a configured callback proxy, ready to Run.
 type Proxy struct {
-	cfg     Config
-	logger  *slog.Logger
+	cfg       Config
+	logger    *slog.Logger
+	lifecycle *slog.Logger
 	keyring *signer.Keyring
 	guard   *middleware.Guard
 	redis   *redis.Client // nil: none
@@ -40,7 +41,10 @@ var ErrShutdownTimeout = errors.New("smileguard: in-flight callbacks did not fin
 // New builds the proxy: the keyring, the replay store and rate limit (in
 // Redis if configured), the Guard and the metrics. It does not listen.
 func New(cfg Config) (*Proxy, error) {
-	p := &Proxy{cfg: cfg, logger: cfg.Logger}
+	p := &Proxy{cfg: cfg, logger: cfg.Logger, lifecycle: cfg.Lifecycle}
+	if p.lifecycle == nil {
+		p.lifecycle = cfg.Logger
+	}
 	var err error
 	if p.keyring, err = signer.NewKeyring(cfg.InitialKeys...); err != nil {
 		return nil, err
@@ -193,7 +197,7 @@ func (p *Proxy) Run(signals <-chan os.Signal) error {
 // shutdown stops the listeners and waits for in-flight callbacks.
 func (p *Proxy) shutdown(srv, admin *http.Server, sig os.Signal) error {
 	p.draining.Store(true)
-	p.logger.Info("smileguard: shutting down", "signal", sig.String(), "grace", p.cfg.ShutdownGrace.String())
+	p.lifecycle.Info("smileguard: shutting down", "signal", sig.String(), "grace", p.cfg.ShutdownGrace.String())
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.ShutdownGrace)
 	defer cancel()
 	err := srv.Shutdown(ctx)
@@ -212,10 +216,10 @@ func (p *Proxy) shutdown(srv, admin *http.Server, sig os.Signal) error {
 		p.redis.Close()
 	}
 	if err != nil {
-		p.logger.Error("smileguard: stopped", "error", err.Error())
+		p.lifecycle.Error("smileguard: stopped", "error", err.Error())
 		return err
 	}
-	p.logger.Info("smileguard: stopped")
+	p.lifecycle.Info("smileguard: stopped")
 	return nil
 }
 
@@ -237,7 +241,7 @@ func (p *Proxy) logListening(ln, adminLn net.Listener) {
 	if p.cfg.Redis != nil {
 		attrs = append(attrs, "redis", p.cfg.Redis.Addr)
 	}
-	p.logger.Info("smileguard: listening", attrs...)
+	p.lifecycle.Info("smileguard: listening", attrs...)
 }
 
 func keyIDs(keys []signer.Key) []string {

@@ -23,7 +23,7 @@ func (p *Proxy) Reload() {
 	} else {
 		p.metrics.reloaded(true)
 		keys := p.keyring.Keys()
-		p.logger.Info("smileguard: keys reloaded", "keys", keyIDs(keys), "key_source", p.cfg.Keys.Describe())
+		p.lifecycle.Info("smileguard: keys reloaded", "keys", keyIDs(keys), "key_source", p.cfg.Keys.Describe())
 		for _, k := range keys {
 			if !slices.Contains(p.cfg.Environments, k.Environment) {
 				p.logger.Warn("smileguard: a reloaded key is for an environment whose callbacks are not accepted; restart with it in --environments",
@@ -39,7 +39,7 @@ func (p *Proxy) Reload() {
 			return
 		}
 		p.cert.Store(&cert)
-		p.logger.Info("smileguard: TLS certificate reloaded", "cert", p.cfg.TLSCert)
+		p.lifecycle.Info("smileguard: TLS certificate reloaded", "cert", p.cfg.TLSCert)
 	}
 }
 
