@@ -25,11 +25,11 @@ type Proxy struct {
 	cfg       Config
 	logger    *slog.Logger
 	lifecycle *slog.Logger
-	keyring *signer.Keyring
-	guard   *middleware.Guard
-	redis   *redis.Client // nil: none
-	metrics *metrics
-	cert    atomic.Pointer[tls.Certificate]
+	keyring   *signer.Keyring
+	guard     *middleware.Guard
+	redis     *redis.Client // nil: none
+	metrics   *metrics
+	cert      atomic.Pointer[tls.Certificate]
 
 	draining atomic.Bool
 }
