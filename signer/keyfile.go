@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -164,11 +165,30 @@ func describeJSONError(err error) error {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return errors.New("the JSON ends early")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		// A member name, not a value: naming it is what makes a typo
-		// easy to find.
-		return errors.New("unknown member " + strings.TrimPrefix(err.Error(), "json: unknown field "))
+		// A member name, not a value: naming it is what makes a typo easy
+		// to find. Only a name shaped like the file's own ones is shown,
+		// in case a secret was pasted where a name goes.
+		name, unquoted := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		if unquoted == nil && memberLike(name) {
+			return fmt.Errorf("unknown member %q", name)
+		}
+		return errors.New("an unknown member")
 	}
 	return errors.New("not a key file")
+}
+
+// memberLike reports whether name looks like a key file member: lower-case
+// ASCII letters and "_", at most 24 of them.
+func memberLike(name string) bool {
+	if name == "" || len(name) > 24 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; (c < 'a' || c > 'z') && c != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 func jsonTypeOf(goType string) string {

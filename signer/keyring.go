@@ -18,17 +18,12 @@ type Keyring struct {
 	keys atomic.Pointer[keySet]
 }
 
-// keySet is an immutable snapshot of a keyring's keys.
+// keySet is an immutable snapshot of a keyring's keys, with one pool of
+// the precomputed HMAC state of all of them.
 type keySet struct {
-	entries []*keyEntry
-}
-
-// keyEntry is a key with a pool of its precomputed HMAC states, and one
-// for its partner id without leading zeros if it has any.
-type keyEntry struct {
-	key     Key
-	mac     *pooledMAC
-	trimmed *pooledMAC // nil: the partner id has no leading zeros
+	keys    []Key
+	trimmed []string // per key: the partner id without leading zeros, or "" if it has none
+	macs    *macPool // the hashes are in the order of keys
 }
 
 // NewKeyring returns a keyring holding keys. It refuses (with an error
@@ -58,7 +53,8 @@ func (k *Keyring) Replace(keys ...Key) error {
 }
 
 func newKeySet(keys []Key) (*keySet, error) {
-	set := &keySet{entries: make([]*keyEntry, 0, len(keys))}
+	set := &keySet{keys: make([]Key, 0, len(keys)), trimmed: make([]string, 0, len(keys))}
+	apiKeys := make([]string, 0, len(keys))
 	seen := make(map[string]bool, len(keys))
 	for i, key := range keys {
 		if key.ID == "" {
@@ -71,19 +67,16 @@ func newKeySet(keys []Key) (*keySet, error) {
 			return nil, key.invalid("ID is used by another key")
 		}
 		seen[key.ID] = true
-		set.entries = append(set.entries, newKeyEntry(key))
+		trimmed := ""
+		if t := TrimPartnerID(key.PartnerID); t != key.PartnerID {
+			trimmed = t
+		}
+		set.keys = append(set.keys, key)
+		set.trimmed = append(set.trimmed, trimmed)
+		apiKeys = append(apiKeys, key.APIKey)
 	}
+	set.macs = newMACPool(apiKeys)
 	return set, nil
-}
-
-func newKeyEntry(key Key) *keyEntry {
-	e := &keyEntry{key: key, mac: newPooledMAC(key)}
-	if trimmed := TrimPartnerID(key.PartnerID); trimmed != key.PartnerID {
-		k := key
-		k.PartnerID = trimmed
-		e.trimmed = newPooledMAC(k)
-	}
-	return e
 }
 
 // Keys returns a copy of the keys the keyring holds, with their IDs as
@@ -93,11 +86,7 @@ func (k *Keyring) Keys() []Key {
 	if set == nil {
 		return nil
 	}
-	keys := make([]Key, len(set.entries))
-	for i, e := range set.entries {
-		keys[i] = e.key
-	}
-	return keys
+	return append([]Key(nil), set.keys...)
 }
 
 // Verify returns the key that produced signature for timestamp, trying only

@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"strings"
 	"time"
@@ -61,22 +62,27 @@ func (k *Keyring) VerifyMAC(timestamp string, mac MAC, opts VerifyOptions) (Key,
 	if now.IsZero() {
 		now = time.Now()
 	}
-	tried := false
-	for _, e := range set.entries {
-		if !e.key.UsableAt(now) || !envAllowed(e.key.Environment, opts.Environments) {
+	// One pool Get for every key tried, and the message built once per
+	// distinct partner id: the loop costs little more than its HMACs.
+	var states *macStates
+	for i := range set.keys {
+		key := &set.keys[i]
+		if !key.UsableAt(now) || !envAllowed(key.Environment, opts.Environments) {
 			continue
 		}
-		tried = true
-		if e.mac.matches(timestamp, mac) {
-			return e.key, nil
+		if states == nil {
+			states = set.macs.get()
 		}
-		if opts.TrimmedPartnerID && e.trimmed != nil && e.trimmed.matches(timestamp, mac) {
-			return e.key, nil
+		if hmac.Equal(states.sum(i, key.PartnerID, timestamp), mac[:]) ||
+			opts.TrimmedPartnerID && set.trimmed[i] != "" && hmac.Equal(states.sum(i, set.trimmed[i], timestamp), mac[:]) {
+			set.macs.put(states)
+			return *key, nil
 		}
 	}
-	if !tried {
+	if states == nil {
 		return Key{}, ErrNoUsableKey
 	}
+	set.macs.put(states)
 	return Key{}, ErrInvalidSignature
 }
 

@@ -179,3 +179,33 @@ func daysIn(month, year int) int {
 	}
 	return 31
 }
+
+// appendTimestamp appends FormatTimestamp(t) to dst without time's layout
+// interpreter, which costs as much as the HMAC and allocates. Years outside
+// 0000-9999 take FormatTimestamp's own path.
+func appendTimestamp(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(dst, TimestampLayout)
+	}
+	hour, minute, second := t.Clock()
+	dst = appendDigits(dst, year, 4)
+	dst = appendDigits(append(dst, '-'), int(month), 2)
+	dst = appendDigits(append(dst, '-'), day, 2)
+	dst = appendDigits(append(dst, 'T'), hour, 2)
+	dst = appendDigits(append(dst, ':'), minute, 2)
+	dst = appendDigits(append(dst, ':'), second, 2)
+	dst = appendDigits(append(dst, '.'), t.Nanosecond()/int(time.Millisecond), 3)
+	return append(dst, 'Z')
+}
+
+// appendDigits appends n, which is not negative, as exactly width digits.
+func appendDigits(dst []byte, n, width int) []byte {
+	var buf [4]byte
+	for i := width - 1; i >= 0; i-- {
+		buf[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return append(dst, buf[:width]...)
+}

@@ -36,6 +36,30 @@ func isV1(path string) bool {
 	return path == "/v1" || strings.HasPrefix(path, "/v1/")
 }
 
+// roundTripV1 sends req, bound for a /v1/ path of one of s's hosts, with
+// the signature in its body.
+func (t *Transport) roundTripV1(s *transportState, req *http.Request) (*http.Response, error) {
+	// The body is read and checked before waiting on the limiter, so that
+	// a request that cannot be sent does not spend a token; the timestamp
+	// is taken after, so that waiting does not age it.
+	body, err := readRequestBody(req)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := planBody(body)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.wait(req.Context()); err != nil {
+		return nil, err
+	}
+	st := s.stamp(t.now())
+	out := outgoing(req, 1)
+	setBody(out, plan.sign(body, s, st.timestamp, st.signature))
+	resp, err := t.base().RoundTrip(out)
+	return t.verify(s, req, resp, err, st)
+}
+
 // readRequestBody reads and closes the body of a /v1/ request.
 func readRequestBody(req *http.Request) ([]byte, error) {
 	if req.Body == nil || req.Body == http.NoBody {
@@ -185,7 +209,7 @@ func jsonMember(name, value string) []byte {
 	return appendJSONString(append(appendJSONString(nil, name), ':'), value)
 }
 
-// setBody makes body the body of out, a clone the transport owns, with a
+// setBody makes body the body of out, the outgoing request, with a
 // matching Content-Length and GetBody. A body that was streamed with
 // chunked encoding now has a known length, so Transfer-Encoding goes.
 func setBody(out *http.Request, body []byte) {
