@@ -34,7 +34,8 @@ const MaxVerifiedResponseBytes = 8 << 20
 // compressed body, or one over [MaxVerifiedResponseBytes], cannot be
 // checked and is refused. An answer that carries the signature and
 // timestamp its request carried is refused too: whoever reflects them
-// proves nothing. An answer with neither carrier passes unchanged, so
+// proves nothing, and a genuine answer stamped with the request's own
+// millisecond cannot be told from a reflection. An answer with neither carrier passes unchanged, so
 // insist on a signature where your protocol expects one. The timestamp's
 // freshness is not checked.
 var ErrInvalidResponseSignature = errors.New("signer: invalid response signature")
