@@ -136,7 +136,7 @@ func TestParseTimestampDoesNotAllocate(t *testing.T) {
 
 // FuzzParseTimestamp checks that ParseTimestamp never panics, that an
 // accepted value formats back to the same instant, and that every RFC 3339
-// value it accepts, Go's time.Parse accepts as the same instant.
+// or Ruby value it accepts, Go's time.Parse accepts as the same instant.
 func FuzzParseTimestamp(f *testing.F) {
 	// Each SDK's style (PROTOCOL.md): JavaScript, Python, Ruby, PHP, Java,
 	// unix seconds and milliseconds.
@@ -153,6 +153,13 @@ func FuzzParseTimestamp(f *testing.F) {
 	// The largest offsets Go accepts, at both ends of the calendar.
 	f.Add("9999-12-31T23:59:59-23:59")
 	f.Add("0000-01-01T00:00:00+23:59")
+	// Each field one past its largest value: hour 24, minute and second 60
+	// (no leap seconds), month 13, day 32.
+	f.Add("2026-11-21T24:00:00Z")
+	f.Add("2026-11-21T23:60:00Z")
+	f.Add("2026-12-31T23:59:60Z")
+	f.Add("2026-13-01T00:00:00Z")
+	f.Add("2026-12-32 00:00:00 +0000")
 	// Offsets and fractions just out of bounds: 24 hours, ten digits, none.
 	f.Add("2026-11-21T10:00:00+24:00")
 	f.Add("2026-11-21T10:00:00.1234567890Z")
@@ -188,8 +195,12 @@ func FuzzParseTimestamp(f *testing.F) {
 				t.Fatalf("%q: FormatTimestamp does not parse back: %v", s, err)
 			}
 		}
-		if len(s) > 10 && s[10] == 'T' {
-			want, err := time.Parse(time.RFC3339Nano, s)
+		if len(s) > 10 && (s[10] == 'T' || s[10] == ' ') {
+			layout := time.RFC3339Nano
+			if s[10] == ' ' {
+				layout = "2006-01-02 15:04:05 -0700" // Ruby's Time#to_s
+			}
+			want, err := time.Parse(layout, s)
 			if err != nil || !want.Equal(got) {
 				t.Fatalf("%q: ParseTimestamp %v, time.Parse %v, %v", s, got, want, err)
 			}
