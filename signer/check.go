@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// CheckKeys validates keys as NewKeyring does and also refuses what is
+// CheckKeys validates keys as [NewKeyring] does and also refuses what is
 // certainly a mistake in a set of keys, though each key alone looks fine:
 //
 //   - the same APIKey under two IDs (ErrDuplicateAPIKey). In two
@@ -24,8 +24,8 @@ import (
 // in the production slot), not a real sandbox key put in production. That
 // mistake shows only at Smile ID, as error 2204 or 2205.
 //
-// Errors wrap ErrInvalidKey and name keys by ID, never by secret. The
-// loaders LoadKeysFile and LoadKeysEnv call CheckKeys.
+// Errors wrap [ErrInvalidKey] and name keys by ID, never by secret. The
+// loaders [LoadKeysFile] and [LoadKeysEnv] call [CheckKeys].
 func CheckKeys(keys ...Key) error {
 	if errs := checkKeySet(keys); len(errs) > 0 {
 		return errs[0]

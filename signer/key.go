@@ -32,8 +32,8 @@ type Key struct {
 	NotBefore   time.Time   // zero: no lower bound
 	NotAfter    time.Time   // zero: no upper bound (rotation: set it on the old key)
 
-	// CreatedAt is when the key was issued in the Smile ID portal; Review
-	// reports a key older than KeyPolicy.MaxAge. Zero: unknown, and the
+	// CreatedAt is when the key was issued in the Smile ID portal;
+	// [Key.Review] reports a key older than [KeyPolicy.MaxAge]. Zero: unknown, and the
 	// key's age is never reported. It does not affect verification.
 	CreatedAt time.Time
 }
@@ -71,7 +71,7 @@ func (k Key) GoString() string {
 		k.ID, k.PartnerID, redacted, string(k.Environment), k.NotBefore, k.NotAfter, k.CreatedAt)
 }
 
-// Format implements fmt.Formatter so that no verb, not even %d or %x, can
+// Format implements [fmt.Formatter] so that no verb, not even %d or %x, can
 // reach the API key: %#v prints GoString, every other verb String.
 func (k Key) Format(f fmt.State, verb rune) {
 	if verb == 'v' && f.Flag('#') {
@@ -81,7 +81,7 @@ func (k Key) Format(f fmt.State, verb rune) {
 	fmt.Fprint(f, k.String())
 }
 
-// LogValue implements slog.LogValuer: the key's ID, partner id, environment,
+// LogValue implements [slog.LogValuer]: the key's ID, partner id, environment,
 // creation time and validity window, never the API key.
 func (k Key) LogValue() slog.Value {
 	attrs := []slog.Attr{
@@ -101,7 +101,7 @@ func (k Key) LogValue() slog.Value {
 	return slog.GroupValue(attrs...)
 }
 
-// MarshalJSON implements json.Marshaler with the API key redacted, so a key
+// MarshalJSON implements [json.Marshaler] with the API key redacted, so a key
 // that ends up in a JSON log or an API response does not leak.
 func (k Key) MarshalJSON() ([]byte, error) {
 	type plain Key // no methods: no recursion

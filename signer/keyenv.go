@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// DefaultKeyEnvPrefix is the prefix LoadKeysEnv uses when given "".
+// DefaultKeyEnvPrefix is the prefix [LoadKeysEnv] uses when given "".
 const DefaultKeyEnvPrefix = "SMILEID"
 
 // LoadKeysEnv reads API keys from environment variables. <PREFIX>_KEYS
@@ -25,15 +25,15 @@ const DefaultKeyEnvPrefix = "SMILEID"
 //	SMILEID_SANDBOX_1_PARTNER_ID=1622
 //	...
 //
-// prefix "" means DefaultKeyEnvPrefix; otherwise it must be upper-case
-// ASCII letters, digits and "_". lookup reads a variable as os.LookupEnv
+// prefix "" means [DefaultKeyEnvPrefix]; otherwise it must be upper-case
+// ASCII letters, digits and "_". lookup reads a variable as [os.LookupEnv]
 // does, which nil means; pass another to read from a secret store or in
 // tests. Two IDs that give the same variable names ("prod-1" and "prod_1")
 // are refused.
 //
-// The keys are then checked with CheckKeys. The error reports every
+// The keys are then checked with [CheckKeys]. The error reports every
 // variable at fault, not only the first, so that one start-up shows them
-// all. It wraps ErrKeySource, and ErrInvalidKey (or a narrower sentinel)
+// all. It wraps [ErrKeySource], and [ErrInvalidKey] (or a narrower sentinel)
 // too when a key is at fault; it names the variables and keys, never a
 // value: a variable may hold a secret pasted in the wrong place.
 func LoadKeysEnv(prefix string, lookup func(name string) (string, bool)) ([]Key, error) {

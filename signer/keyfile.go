@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// MaxKeyFileBytes is the largest key file LoadKeysFile reads.
+// MaxKeyFileBytes is the largest key file [LoadKeysFile] reads.
 const MaxKeyFileBytes = 1 << 20
 
 // keyFile is the document LoadKeysFile reads.
@@ -41,17 +41,17 @@ type keyFileEntry struct {
 //	]}
 //
 // "id", "partner_id", "environment" and "api_key" are required;
-// "created_at" (see Key.CreatedAt), "not_before" and "not_after" are RFC 3339
+// "created_at" (see [Key.CreatedAt]), "not_before" and "not_after" are RFC 3339
 // times and may be left out. Members other than these are refused, so that a
 // misspelt "not_after" cannot be silently ignored.
 //
 // On Unix the file must not be open to anyone but its owner: any group or
 // other permission bit (mode 0640, 0604, 0660, ...) is refused with
-// ErrUnsafeKeyFile, as ssh refuses a private key; chmod 600 it. On Windows,
+// [ErrUnsafeKeyFile], as ssh refuses a private key; chmod 600 it. On Windows,
 // whose access lists Go's file mode does not show, the mode is not checked.
 //
-// The keys are then checked with CheckKeys. Every error wraps
-// ErrKeySource, and ErrInvalidKey (or a narrower sentinel) too when a key
+// The keys are then checked with [CheckKeys]. Every error wraps
+// [ErrKeySource], and [ErrInvalidKey] (or a narrower sentinel) too when a key
 // is at fault; it names the file, the key and the field, never a value
 // from the file.
 func LoadKeysFile(path string) ([]Key, error) {

@@ -11,8 +11,8 @@ import (
 // environment, so that a key can be rotated without refusing callbacks still
 // signed with the old one.
 //
-// Verify is the method most callers want. Replace swaps the whole set at
-// once. A Keyring is safe for concurrent use; the zero value holds no keys
+// [Keyring.Verify] is the method most callers want. [Keyring.Replace]
+// swaps the whole set at once. A Keyring is safe for concurrent use; the zero value holds no keys
 // and verifies nothing.
 type Keyring struct {
 	keys atomic.Pointer[keySet]
@@ -27,7 +27,7 @@ type keySet struct {
 }
 
 // NewKeyring returns a keyring holding keys. It refuses (with an error
-// wrapping ErrInvalidKey that names the key's ID, never its secret) a key
+// wrapping [ErrInvalidKey] that names the key's ID, never its secret) a key
 // with an empty or space-padded APIKey or PartnerID, an Environment other
 // than Sandbox or Production, an ID used twice, or a NotAfter that is not
 // after its NotBefore. A key with an empty ID is labelled
@@ -40,7 +40,7 @@ func NewKeyring(keys ...Key) (*Keyring, error) {
 	return k, nil
 }
 
-// Replace validates keys as NewKeyring does and, if they are all valid,
+// Replace validates keys as [NewKeyring] does and, if they are all valid,
 // swaps them in at once: a concurrent Verify sees either the old set or the
 // new one, never a mix. On error the keyring is unchanged.
 func (k *Keyring) Replace(keys ...Key) error {
@@ -92,14 +92,14 @@ func (k *Keyring) Keys() []Key {
 // Verify returns the key that produced signature for timestamp, trying only
 // keys of envs (all environments if none is given) that are usable now. The
 // timestamp is the string exactly as received; Verify checks the signature,
-// not freshness (see ParseTimestamp). The error wraps ErrInvalidSignature,
-// and more precisely ErrMalformedSignature or ErrNoUsableKey where they
+// not freshness (see [ParseTimestamp]). The error wraps [ErrInvalidSignature],
+// and more precisely [ErrMalformedSignature] or [ErrNoUsableKey] where they
 // apply.
 func (k *Keyring) Verify(timestamp, signature string, envs ...Environment) (Key, error) {
 	return k.VerifyAt(time.Now(), timestamp, signature, envs...)
 }
 
-// VerifyAt is Verify with the keys' validity windows judged at now instead
+// VerifyAt is [Keyring.Verify] with the keys' validity windows judged at now instead
 // of the current time.
 func (k *Keyring) VerifyAt(now time.Time, timestamp, signature string, envs ...Environment) (Key, error) {
 	want, ok := decodeSignature(signature)

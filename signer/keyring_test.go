@@ -2,6 +2,7 @@ package signer
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -261,4 +262,33 @@ func TestKeyringVerifyAllocations(t *testing.T) {
 	_, _ = ring.Verify(testTimestamp, sig) // warm the pools
 	allocs := testing.AllocsPerRun(200, func() { _, _ = ring.Verify(testTimestamp, sig) })
 	assert.Zero(t, allocs)
+}
+
+// TestKeyringVerifyBuildsEachMessageRight mixes partner ids, with and
+// without leading zeros, across the keys of one snapshot: the message
+// built once per partner id must be the one each key is tried with.
+func TestKeyringVerifyBuildsEachMessageRight(t *testing.T) {
+	partners := []string{"0042", "1622", "0042", "085", "1622", "7", "0042", "085"}
+	keys := make([]Key, len(partners))
+	for i, p := range partners {
+		keys[i] = Key{ID: fmt.Sprint("k", i), PartnerID: p, APIKey: fmt.Sprint("secret-", i), Environment: Production}
+	}
+	ring, err := NewKeyring(keys...)
+	require.NoError(t, err)
+	for round := 0; round < 3; round++ { // pooled states come back with old messages
+		ts := FormatTimestamp(time.Date(2026, 11, 21, 10, 0, round, 0, time.UTC))
+		for i, k := range keys {
+			for _, partner := range []string{k.PartnerID, TrimPartnerID(k.PartnerID)} {
+				mac, err := ParseSignature([]byte(Sign(k.APIKey, partner, ts)))
+				require.NoError(t, err)
+				got, err := ring.VerifyMAC(ts, mac, VerifyOptions{TrimmedPartnerID: true})
+				require.NoError(t, err, "key %d, partner %q", i, partner)
+				assert.Equal(t, k.ID, got.ID)
+				if partner != k.PartnerID {
+					_, err = ring.VerifyMAC(ts, mac, VerifyOptions{})
+					assert.ErrorIs(t, err, ErrInvalidSignature, "trimmed only when asked")
+				}
+			}
+		}
+	}
 }

@@ -9,14 +9,14 @@ import (
 
 // A MAC is what a Smile ID signature encodes: the 32-byte HMAC-SHA256 of
 // timestamp + partner id + "sid_request". A MAC has exactly one accepted
-// spelling (standard, padded base64; see ParseSignature), so it names a
+// spelling (standard, padded base64; see [ParseSignature]), so it names a
 // (signature, timestamp) pair as well as the signature text does. It is not
 // secret, but like a signature it should not be logged whole.
 type MAC [sha256.Size]byte
 
-// ParseSignature decodes signature as Verify accepts it: standard, padded
+// ParseSignature decodes signature as [Verify] accepts it: standard, padded
 // base64 of exactly 32 bytes, with zero padding bits. Anything else is an
-// error wrapping ErrMalformedSignature. It does not allocate.
+// error wrapping [ErrMalformedSignature]. It does not allocate.
 func ParseSignature(signature []byte) (MAC, error) {
 	var mac MAC
 	if len(signature) != signatureLen {
@@ -31,10 +31,10 @@ func ParseSignature(signature []byte) (MAC, error) {
 	return mac, nil
 }
 
-// VerifyOptions says which keys Keyring.VerifyMAC tries, and how.
+// VerifyOptions says which keys [Keyring.VerifyMAC] tries, and how.
 type VerifyOptions struct {
 	// Now is the instant the keys' validity windows are judged at. Zero
-	// means time.Now.
+	// means [time.Now].
 	Now time.Time
 
 	// Environments are the environments whose keys are tried. Nil means
@@ -49,10 +49,10 @@ type VerifyOptions struct {
 }
 
 // VerifyMAC returns the key that produced mac for timestamp, trying the
-// keys opts selects. It is Verify for callers that hold the decoded
-// signature (ParseSignature), such as a verifier reading it from a body
+// keys opts selects. It is [Keyring.Verify] for callers that hold the decoded
+// signature ([ParseSignature]), such as a verifier reading it from a body
 // or a header, and it does not allocate. The error wraps
-// ErrInvalidSignature, and ErrNoUsableKey where no key was tried.
+// [ErrInvalidSignature], and [ErrNoUsableKey] where no key was tried.
 func (k *Keyring) VerifyMAC(timestamp string, mac MAC, opts VerifyOptions) (Key, error) {
 	set := k.keys.Load()
 	if set == nil {

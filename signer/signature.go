@@ -93,10 +93,10 @@ func newMACStates(apiKeys []string) *macStates {
 	return m
 }
 
-// sum returns the MAC under key i of timestamp+partnerID+"sid_request". The
-// message is built once for consecutive calls with the same partner id
-// (between two calls of macPool.get), whatever the key. The result is
-// valid until the next call.
+// sum returns the MAC under key i of timestamp+partnerID+"sid_request".
+// Between a macPool.get and its put the timestamp must not change: the
+// messages of the last two partner ids are built once and reused, whatever
+// the key. The result is valid until the next call.
 func (m *macStates) sum(i int, partnerID, timestamp string) []byte {
 	msg := &m.msgs[0]
 	switch {

@@ -79,7 +79,7 @@ type Transport struct {
 
 	// Logger, if not nil, gets one Warn record (see [LogKeyWarnings]) when
 	// the Transport derives its configuration with a Key that
-	// [Key.Review] reports under KeyPolicy: expired, expiring soon, or
+	// [Key.Review] reports under [KeyPolicy]: expired, expiring soon, or
 	// older than Smile ID's 90 days. Nil means no logging.
 	Logger *slog.Logger
 

@@ -26,7 +26,7 @@ var (
 	ErrNotJSONObject = errors.New("signer: /v1/ request body is not a JSON object")
 
 	// ErrBodyTooLarge means a /v1/ request body, declared or actual, was
-	// over MaxSignedBodyBytes. Nothing was sent.
+	// over [MaxSignedBodyBytes]. Nothing was sent.
 	ErrBodyTooLarge = errors.New("signer: /v1/ request body over MaxSignedBodyBytes")
 )
 

@@ -181,8 +181,7 @@ type fakeSmileID struct {
 	fetches  int             // POST /v3/token answered with a token
 	valid    map[string]bool // tokens issued and not revoked
 
-	// What /v3/token does; set before the first request, or through
-	// configure.
+	// What /v3/token does; set before the first request.
 	clock         func() time.Time // nil: transportTime
 	tokenLifetime time.Duration    // 0: 10 minutes
 	tokenPayload  string           // not "": the JWT payload, as is (base64url)
@@ -255,13 +254,6 @@ func (f *fakeSmileID) serve(w http.ResponseWriter, r *http.Request) {
 	ts := FormatTimestamp(replyTime)
 	io.WriteString(w, `{"job_complete":true,"job_success":true,"code":"1012","timestamp":"`+ts+
 		`","signature":"`+Sign(f.key.APIKey, f.key.PartnerID, ts)+`"}`)
-}
-
-// configure changes what the fake does while it serves.
-func (f *fakeSmileID) configure(change func(f *fakeSmileID)) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	change(f)
 }
 
 func (f *fakeSmileID) serveToken(w http.ResponseWriter, r *http.Request, body []byte) {

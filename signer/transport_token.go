@@ -75,7 +75,7 @@ func (e *TokenError) Error() string {
 	return text
 }
 
-// Is reports whether target is ErrToken.
+// Is reports whether target is [ErrToken].
 func (e *TokenError) Is(target error) bool { return target == ErrToken }
 
 // isV3 reports whether path is one of Smile ID's v3 endpoints, which take
