@@ -21,9 +21,10 @@ type Keyring struct {
 // keySet is an immutable snapshot of a keyring's keys, with one pool of
 // the precomputed HMAC state of all of them.
 type keySet struct {
-	keys    []Key
-	trimmed []string // per key: the partner id without leading zeros, or "" if it has none
-	macs    *macPool // the hashes are in the order of keys
+	keys     []Key
+	trimmed  []string // per key: the partner id without leading zeros, or "" if it has none
+	macs     *macPool // the hashes are in the order of keys
+	windowed bool     // some key has a NotBefore or a NotAfter: the time matters
 }
 
 // NewKeyring returns a keyring holding keys. It refuses (with an error
@@ -72,6 +73,7 @@ func newKeySet(keys []Key) (*keySet, error) {
 			trimmed = t
 		}
 		set.keys = append(set.keys, key)
+		set.windowed = set.windowed || !key.NotBefore.IsZero() || !key.NotAfter.IsZero()
 		set.trimmed = append(set.trimmed, trimmed)
 		apiKeys = append(apiKeys, key.APIKey)
 	}
@@ -96,7 +98,13 @@ func (k *Keyring) Keys() []Key {
 // and more precisely [ErrMalformedSignature] or [ErrNoUsableKey] where they
 // apply.
 func (k *Keyring) Verify(timestamp, signature string, envs ...Environment) (Key, error) {
-	return k.VerifyAt(time.Now(), timestamp, signature, envs...)
+	want, ok := decodeSignature(signature)
+	if !ok {
+		return Key{}, ErrMalformedSignature
+	}
+	// A zero Now is the current time, which VerifyMAC reads only if a
+	// key has a validity window.
+	return k.VerifyMAC(timestamp, want, VerifyOptions{Environments: envs})
 }
 
 // VerifyAt is [Keyring.Verify] with the keys' validity windows judged at now instead

@@ -292,3 +292,24 @@ func TestKeyringVerifyBuildsEachMessageRight(t *testing.T) {
 		}
 	}
 }
+
+func TestKeyringVerifyJudgesWindowsAtTheCurrentTime(t *testing.T) {
+	now := time.Now()
+	retired := Key{ID: "retired", PartnerID: "1622", APIKey: "retired-secret", Environment: Production, NotAfter: now.Add(-time.Hour)}
+	future := Key{ID: "future", PartnerID: "1622", APIKey: "future-secret", Environment: Production, NotBefore: now.Add(time.Hour)}
+	current := Key{ID: "current", PartnerID: "1622", APIKey: "current-secret", Environment: Production}
+	ring, err := NewKeyring(retired, future, current)
+	require.NoError(t, err)
+	for _, k := range []Key{retired, future} {
+		_, err := ring.Verify(testTimestamp, sign(k))
+		assert.ErrorIs(t, err, ErrInvalidSignature, k.ID)
+	}
+	got, err := ring.Verify(testTimestamp, sign(current))
+	require.NoError(t, err)
+	assert.Equal(t, "current", got.ID)
+
+	only, err := NewKeyring(retired)
+	require.NoError(t, err)
+	_, err = only.Verify(testTimestamp, sign(retired))
+	assert.ErrorIs(t, err, ErrNoUsableKey)
+}

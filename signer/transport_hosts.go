@@ -12,6 +12,11 @@ type hostPattern struct {
 	name string     // lower-case, without a trailing dot; "" for an IP literal
 	addr netip.Addr // the IP literal, if the entry is one
 	port string     // "": the scheme's default port
+
+	// exact is the URL host the entry matches as it is most often
+	// written ("testapi.smileidentity.com", "127.0.0.1:8443"), to be
+	// compared whole before the URL's host is taken apart.
+	exact string
 }
 
 // parseHostPattern parses a Hosts entry: "host", "host:port", "[ipv6]" or
@@ -81,6 +86,16 @@ func parseHostPattern(entry string) (hostPattern, string) {
 		}
 		p.port = port
 	}
+	p.exact = p.name
+	if p.addr.IsValid() {
+		p.exact = p.addr.String()
+		if p.addr.Is6() {
+			p.exact = "[" + p.exact + "]"
+		}
+	}
+	if p.port != "" {
+		p.exact += ":" + p.port
+	}
 	return p, ""
 }
 
@@ -95,6 +110,11 @@ func validPort(port string) bool {
 // u is bound for. The host is the URL's, where the connection goes and
 // whose name TLS checks; a Host header that says otherwise does not count.
 func (s *transportState) match(u *url.URL) (int, bool) {
+	for i := range s.hosts {
+		if u.Host == s.hosts[i].exact {
+			return i, true
+		}
+	}
 	host, port := u.Hostname(), u.Port()
 	def := defaultPort(u.Scheme)
 	if port == "" {

@@ -15,15 +15,15 @@ func TestParseHostPattern(t *testing.T) {
 		entry string
 		want  hostPattern
 	}{
-		{"api.smileidentity.com", hostPattern{name: "api.smileidentity.com"}},
-		{"API.SmileIdentity.COM", hostPattern{name: "api.smileidentity.com"}},
-		{"api.smileidentity.com.", hostPattern{name: "api.smileidentity.com"}},
-		{"api.smileidentity.com:8443", hostPattern{name: "api.smileidentity.com", port: "8443"}},
-		{"localhost:1", hostPattern{name: "localhost", port: "1"}},
-		{"127.0.0.1:65535", hostPattern{addr: netip.MustParseAddr("127.0.0.1"), port: "65535"}},
-		{"[::1]", hostPattern{addr: netip.MustParseAddr("::1")}},
-		{"[0:0::1]:443", hostPattern{addr: netip.MustParseAddr("::1"), port: "443"}},
-		{"[2001:db8::1]:8443", hostPattern{addr: netip.MustParseAddr("2001:db8::1"), port: "8443"}},
+		{"api.smileidentity.com", hostPattern{name: "api.smileidentity.com", exact: "api.smileidentity.com"}},
+		{"API.SmileIdentity.COM", hostPattern{name: "api.smileidentity.com", exact: "api.smileidentity.com"}},
+		{"api.smileidentity.com.", hostPattern{name: "api.smileidentity.com", exact: "api.smileidentity.com"}},
+		{"api.smileidentity.com:8443", hostPattern{name: "api.smileidentity.com", port: "8443", exact: "api.smileidentity.com:8443"}},
+		{"localhost:1", hostPattern{name: "localhost", port: "1", exact: "localhost:1"}},
+		{"127.0.0.1:65535", hostPattern{addr: netip.MustParseAddr("127.0.0.1"), port: "65535", exact: "127.0.0.1:65535"}},
+		{"[::1]", hostPattern{addr: netip.MustParseAddr("::1"), exact: "[::1]"}},
+		{"[0:0::1]:443", hostPattern{addr: netip.MustParseAddr("::1"), port: "443", exact: "[::1]:443"}},
+		{"[2001:db8::1]:8443", hostPattern{addr: netip.MustParseAddr("2001:db8::1"), port: "8443", exact: "[2001:db8::1]:8443"}},
 	}
 	for _, tt := range good {
 		t.Run(tt.entry, func(t *testing.T) {
