@@ -69,7 +69,7 @@ func readRequestBody(req *http.Request) ([]byte, error) {
 	if req.ContentLength > MaxSignedBodyBytes {
 		return nil, ErrBodyTooLarge
 	}
-	body, err := bodyread.Read(req.Body, req.ContentLength, MaxSignedBodyBytes)
+	body, err := bodyread.Read(req.Body, req.ContentLength, MaxSignedBodyBytes) // allocation: the body, whole
 	if err != nil {
 		return nil, fmt.Errorf("signer: reading the request body: %w", err)
 	}
@@ -106,7 +106,7 @@ const (
 // decoded, so "partner\u005fid" is partner_id and "sig\u006eature" is
 // signature.
 func planBody(body []byte) (*bodyPlan, error) {
-	p := &bodyPlan{members: make([]plannedMember, 0, 16)}
+	p := &bodyPlan{members: make([]plannedMember, 0, 16)} // allocations: the plan, its members (more past 16)
 	err := jsonobj.Scan(body, func(m jsonobj.Member) error {
 		action := keepMember
 		switch key := m.Key(body); {
@@ -146,6 +146,7 @@ func planBody(body []byte) (*bodyPlan, error) {
 // jsonobj.Set specialised to one scan, shared with the check in planBody,
 // and to no allocation but the result.
 func (p *bodyPlan) sign(body []byte, s *transportState, timestamp, signature string) []byte {
+	// allocation: the signed body, sized once.
 	out := make([]byte, 0, len(body)+len(s.partnerIDMember)+len(s.sourceSDKMember)+
 		len(s.sourceSDKVersionMember)+len(timestamp)+len(signature)+64)
 	out = append(out, '{')
@@ -213,15 +214,15 @@ func jsonMember(name, value string) []byte {
 // matching Content-Length and GetBody. A body that was streamed with
 // chunked encoding now has a known length, so Transfer-Encoding goes.
 func setBody(out *http.Request, body []byte) {
-	out.Body = io.NopCloser(bytes.NewReader(body))
+	out.Body = io.NopCloser(bytes.NewReader(body)) // allocations: the reader and its closer
 	out.ContentLength = int64(len(body))
-	out.GetBody = func() (io.ReadCloser, error) {
+	out.GetBody = func() (io.ReadCloser, error) { // allocation: the closure
 		return io.NopCloser(bytes.NewReader(body)), nil
 	}
 	out.TransferEncoding = nil
 	out.Header.Del("Transfer-Encoding")
 	out.Header.Del("Content-Length")
 	if out.Header.Get("Content-Type") == "" {
-		out.Header.Set("Content-Type", "application/json")
+		out.Header.Set("Content-Type", "application/json") // allocation: the value, if the caller set none
 	}
 }

@@ -85,7 +85,7 @@ func (s *transportState) verifyResponse(req *http.Request, resp *http.Response, 
 	if resp.ContentLength > MaxVerifiedResponseBytes {
 		return fail(errResponseTooLarge)
 	}
-	body, err := bodyread.Read(resp.Body, resp.ContentLength, MaxVerifiedResponseBytes)
+	body, err := bodyread.Read(resp.Body, resp.ContentLength, MaxVerifiedResponseBytes) // allocation: the body, whole
 	if err != nil {
 		return fail(fmt.Errorf("signer: reading the response body: %w", err))
 	}
@@ -96,7 +96,7 @@ func (s *transportState) verifyResponse(req *http.Request, resp *http.Response, 
 	if err := s.checkResponseBody(body, sent); err != nil {
 		return nil, err
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.Body = io.NopCloser(bytes.NewReader(body)) // allocations: the reader and its closer
 	resp.ContentLength = int64(len(body))
 	return resp, nil
 }
@@ -141,6 +141,7 @@ func (s *transportState) checkResponseBody(body []byte, sent stamp) error {
 	case found.Signatures != 1 || found.Timestamps != 1:
 		return errResponseMembers
 	}
+	// allocations: the two strings, decoded.
 	sig, ok1 := jsonobj.Unquote(found.Signature)
 	ts, ok2 := jsonobj.Unquote(found.Timestamp)
 	if !ok1 || !ok2 {

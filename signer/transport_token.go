@@ -67,6 +67,7 @@ type TokenError struct {
 	Message string
 }
 
+// Error returns the status and, quoted, Smile ID's message.
 func (e *TokenError) Error() string {
 	text := fmt.Sprintf("signer: cannot get a Smile ID token: %s answered %d %s", tokenPath, e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Message != "" {
