@@ -105,24 +105,16 @@ func (t *Transport) roundTripV3(s *transportState, host int, req *http.Request) 
 		closeRequestBody(req)
 		return nil, err
 	}
-	// Whether req can go again is judged now: Base closes its body.
-	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	resp, err := t.base().RoundTrip(withToken(req, token))
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return t.verify(s, req, resp, err, stamp{})
 	}
-
-	// The token was refused: whatever happens next, it is not used again.
+	// The token was refused: it is not used again. A request that can be
+	// sent again is, once, with a fresh one; another gets the 401.
+	body, replayable := replayBody(req)
 	if !replayable {
 		cache.drop(token)
 		return t.verify(s, req, resp, nil, stamp{})
-	}
-	var body io.ReadCloser
-	if req.Body != nil && req.Body != http.NoBody {
-		if body, err = req.GetBody(); err != nil {
-			cache.drop(token)
-			return t.verify(s, req, resp, nil, stamp{})
-		}
 	}
 	discard(resp)
 	token, err = cache.get(ctx, t, s, req.URL, token)
@@ -139,6 +131,19 @@ func (t *Transport) roundTripV3(s *transportState, host int, req *http.Request) 
 	again.Body = body
 	resp, err = t.base().RoundTrip(again)
 	return t.verify(s, req, resp, err, stamp{})
+}
+
+// replayBody returns a new body for sending req again, if it can be:
+// when it has none, or GetBody gives one.
+func replayBody(req *http.Request) (io.ReadCloser, bool) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, true
+	}
+	if req.GetBody == nil {
+		return nil, false
+	}
+	body, err := req.GetBody()
+	return body, err == nil
 }
 
 // withToken returns the outgoing copy of req with token in its header.
