@@ -397,7 +397,7 @@ func TestTransportV3TokenEndpointErrors(t *testing.T) {
 
 	t.Run("a failure is shared with the callers that waited", func(t *testing.T) {
 		x := newV3Fixture(t, func(f *fakeSmileID) {
-			f.tokenStatus, f.tokenRefusal, f.tokenDelay = 401, `{"message":"no"}`, 50*time.Millisecond
+			f.tokenStatus, f.tokenRefusal, f.tokenDelay = 401, `{"message":"no"}`, 300*time.Millisecond
 		})
 		var wg sync.WaitGroup
 		for i := 0; i < 4; i++ {
