@@ -22,9 +22,10 @@ type Keyring struct {
 // the precomputed HMAC state of all of them.
 type keySet struct {
 	keys     []Key
-	trimmed  []string // per key: the partner id without leading zeros, or "" if it has none
-	macs     *macPool // the hashes are in the order of keys
-	windowed bool     // some key has a NotBefore or a NotAfter: the time matters
+	trimmed  []string  // per key: the partner id without leading zeros, or "" if it has none
+	envs     []envMask // per key: its environment's bit
+	macs     *macPool  // the hashes are in the order of keys
+	windowed bool      // some key has a NotBefore or a NotAfter: the time matters
 }
 
 // NewKeyring returns a keyring holding keys. It refuses (with an error
@@ -54,7 +55,7 @@ func (k *Keyring) Replace(keys ...Key) error {
 }
 
 func newKeySet(keys []Key) (*keySet, error) {
-	set := &keySet{keys: make([]Key, 0, len(keys)), trimmed: make([]string, 0, len(keys))}
+	set := &keySet{keys: make([]Key, 0, len(keys)), trimmed: make([]string, 0, len(keys)), envs: make([]envMask, 0, len(keys))}
 	apiKeys := make([]string, 0, len(keys))
 	seen := make(map[string]bool, len(keys))
 	for i, key := range keys {
@@ -75,6 +76,7 @@ func newKeySet(keys []Key) (*keySet, error) {
 		set.keys = append(set.keys, key)
 		set.windowed = set.windowed || !key.NotBefore.IsZero() || !key.NotAfter.IsZero()
 		set.trimmed = append(set.trimmed, trimmed)
+		set.envs = append(set.envs, key.Environment.bit())
 		apiKeys = append(apiKeys, key.APIKey)
 	}
 	set.macs = newMACPool(apiKeys)
@@ -117,16 +119,29 @@ func (k *Keyring) VerifyAt(now time.Time, timestamp, signature string, envs ...E
 	return k.VerifyMAC(timestamp, want, VerifyOptions{Now: now, Environments: envs})
 }
 
-func envAllowed(env Environment, envs []Environment) bool {
+// envMask is a set of environments, one bit each.
+type envMask uint8
+
+func (e Environment) bit() envMask {
+	switch e {
+	case Sandbox:
+		return 1
+	case Production:
+		return 2
+	}
+	return 0
+}
+
+// maskOf returns the set of envs; none means every environment.
+func maskOf(envs []Environment) envMask {
 	if len(envs) == 0 {
-		return true
+		return ^envMask(0)
 	}
-	for _, allowed := range envs {
-		if env == allowed {
-			return true
-		}
+	var m envMask
+	for _, e := range envs {
+		m |= e.bit()
 	}
-	return false
+	return m
 }
 
 // String describes the keyring by its key IDs, never its secrets.

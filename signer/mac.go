@@ -18,16 +18,10 @@ type MAC [sha256.Size]byte
 // base64 of exactly 32 bytes, with zero padding bits. Anything else is an
 // error wrapping [ErrMalformedSignature]. It does not allocate.
 func ParseSignature(signature []byte) (MAC, error) {
-	var mac MAC
-	if len(signature) != signatureLen {
-		return mac, ErrMalformedSignature
+	mac, ok := decodeSignature(signature)
+	if !ok {
+		return MAC{}, ErrMalformedSignature
 	}
-	var dst [33]byte // base64 decodes 44 characters into up to 33 bytes
-	n, err := strictBase64.Decode(dst[:], signature)
-	if err != nil || n != sha256.Size {
-		return mac, ErrMalformedSignature
-	}
-	copy(mac[:], dst[:n])
 	return mac, nil
 }
 
@@ -65,9 +59,10 @@ func (k *Keyring) VerifyMAC(timestamp string, mac MAC, opts VerifyOptions) (Key,
 	// One pool Get for every key tried, and the message built once per
 	// distinct partner id: the loop costs little more than its HMACs.
 	var states *macStates
+	envs := maskOf(opts.Environments)
 	for i := range set.keys {
 		key := &set.keys[i]
-		if set.windowed && !key.UsableAt(now) || !envAllowed(key.Environment, opts.Environments) {
+		if set.envs[i]&envs == 0 || set.windowed && !key.UsableAt(now) {
 			continue
 		}
 		if states == nil {
