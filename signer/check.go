@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// CheckKeys validates keys as NewKeyring does and also refuses what is
+// CheckKeys validates keys as [NewKeyring] does and also refuses what is
 // certainly a mistake in a set of keys, though each key alone looks fine:
 //
 //   - the same APIKey under two IDs (ErrDuplicateAPIKey). In two
@@ -24,16 +24,26 @@ import (
 // in the production slot), not a real sandbox key put in production. That
 // mistake shows only at Smile ID, as error 2204 or 2205.
 //
-// Errors wrap ErrInvalidKey and name keys by ID, never by secret. The
-// loaders LoadKeysFile and LoadKeysEnv call CheckKeys.
+// Errors wrap [ErrInvalidKey] and name keys by ID, never by secret. The
+// loaders [LoadKeysFile] and [LoadKeysEnv] call [CheckKeys].
 func CheckKeys(keys ...Key) error {
+	if errs := checkKeySet(keys); len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// checkKeySet returns every problem CheckKeys finds in keys: the first
+// key NewKeyring refuses, or else every duplicate and every mislabelled
+// key.
+func checkKeySet(keys []Key) []error {
 	set, err := newKeySet(keys)
 	if err != nil {
-		return err
+		return []error{err}
 	}
-	owners := make(map[[sha256.Size]byte]Key, len(set.entries))
-	for _, e := range set.entries {
-		key := e.key
+	var errs []error
+	owners := make(map[[sha256.Size]byte]Key, len(set.keys))
+	for _, key := range set.keys {
 		digest := sha256.Sum256([]byte(key.APIKey))
 		if first, ok := owners[digest]; ok {
 			reason := fmt.Sprintf("APIKey is also the APIKey of %q", first.ID)
@@ -41,15 +51,16 @@ func CheckKeys(keys ...Key) error {
 				reason = fmt.Sprintf("APIKey is also the APIKey of %s key %q: a key works in one environment only",
 					first.Environment, first.ID)
 			}
-			return fmt.Errorf("%w %q: %s", ErrDuplicateAPIKey, key.ID, reason)
+			errs = append(errs, fmt.Errorf("%w %q: %s", ErrDuplicateAPIKey, key.ID, reason))
+		} else {
+			owners[digest] = key
 		}
-		owners[digest] = key
 		if named, ok := namedEnvironment(key.APIKey); ok && named != key.Environment {
-			return fmt.Errorf("%w %q: APIKey names the %s environment but Environment is %q",
-				ErrEnvironmentMismatch, key.ID, named, string(key.Environment))
+			errs = append(errs, fmt.Errorf("%w %q: APIKey names the %s environment but Environment is %q",
+				ErrEnvironmentMismatch, key.ID, named, string(key.Environment)))
 		}
 	}
-	return nil
+	return errs
 }
 
 // environmentWords are the words that name an environment in a value.

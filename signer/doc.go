@@ -1,6 +1,7 @@
 // Package signer implements Smile ID's request signature, the timestamps
-// that go with it, and a keyring that verifies signatures against several API
-// keys per environment.
+// that go with it, a keyring that verifies signatures against several API
+// keys per environment, and a [Transport] that authenticates outgoing
+// requests.
 //
 // The signature is
 //
@@ -12,27 +13,32 @@
 // smileguard: the IP allowlist, the freshness window and one-time use of each
 // (signature, timestamp) pair bound to its body (package middleware).
 //
-// Sign and Verify work with one key. A Keyring holds every key a receiver
-// accepts, each with its environment and validity window, so a key can be
-// rotated while callbacks for older jobs, still signed with the old key,
-// keep verifying until its NotAfter. Keyring.Verify precomputes each key's
-// HMAC state and does not allocate.
+// [Sign] and [Verify] work with one key. A [Keyring] holds every key a
+// receiver accepts, each with its environment and validity window, so a key
+// can be rotated while callbacks for older jobs, still signed with the old
+// key, keep verifying until its NotAfter. [Keyring.Verify] precomputes each
+// key's HMAC state and does not allocate.
 //
 // Smile ID asks for API keys to be rotated every 90 days or sooner, one key
 // per integration (mobile apart from server-to-server), sandbox and
-// production never mixed. Key.CreatedAt and Keyring.Review report keys due
-// for rotation or about to expire (a Transport with a Logger logs its own
-// Key once); LoadKeysFile and LoadKeysEnv read keys
-// from a file only their owner can read or from environment variables, and
-// CheckKeys refuses one secret under two IDs or a value that names the
-// other environment.
+// production never mixed. [Key.CreatedAt] and [Keyring.Review] report keys
+// due for rotation or about to expire (a Transport with a Logger logs its
+// own Key once); [LoadKeysFile] and [LoadKeysEnv] read keys from a file
+// only their owner can read or from environment variables, and [CheckKeys]
+// refuses one secret under two IDs or a value that names the other
+// environment.
 //
-// ParseTimestamp reads every timestamp style the official SDKs send;
-// FormatTimestamp writes the one Smile ID documents. A signature is always
+// [ParseTimestamp] reads every timestamp style the official SDKs send;
+// [FormatTimestamp] writes the one Smile ID documents. A signature is always
 // checked against the timestamp string exactly as received.
 //
-// Transport signs outgoing requests bound for Smile ID's hosts.
+// [Transport] authenticates the requests bound for Smile ID's hosts: v1
+// paths signed in the body, v3 paths with a token, every other path signed
+// in the headers; it can verify the signature of the answers too.
 //
-// No function in this package puts an API key in an error, and Key never
-// prints its APIKey.
+// No error of this package holds an API key, a token or a whole
+// signature, or quotes the value of a key's field, which may be a secret
+// pasted in the wrong place; errors name keys by their ID, a label. A
+// [Key] prints its APIKey redacted wherever its methods can be called; see
+// [Key] for where they cannot.
 package signer

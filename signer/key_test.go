@@ -78,3 +78,36 @@ func TestKeyringStringNamesIDsOnly(t *testing.T) {
 	assert.NotContains(t, s, sandboxKey.APIKey)
 	assert.NotContains(t, s, productionKey.APIKey)
 }
+
+// TestKeyInAnUnexportedFieldPrintsItsAPIKey pins what the Key doc says:
+// where fmt may not call Key's methods, the APIKey shows; where it may, or
+// where the holder speaks for itself, it does not.
+func TestKeyInAnUnexportedFieldPrintsItsAPIKey(t *testing.T) {
+	const secret = "unexp0rted-api-key"
+	key := Key{ID: "k", PartnerID: "1622", APIKey: secret, Environment: Production}
+	type exported struct{ Key Key }
+	type unexported struct{ key Key }
+	ring, err := NewKeyring(key)
+	require.NoError(t, err)
+	type withKeyring struct{ ring *Keyring }
+
+	var text bytes.Buffer
+	slog.New(slog.NewTextHandler(&text, nil)).Info("held", "holder", unexported{key})
+	assert.Contains(t, fmt.Sprintf("%v", unexported{key}), secret, "fmt cannot call Format on an unexported field")
+	assert.Contains(t, fmt.Sprintf("%+v", unexported{key}), secret)
+	assert.Contains(t, text.String(), secret, "nor can slog's text handler, which uses fmt")
+
+	text.Reset()
+	slog.New(slog.NewTextHandler(&text, nil)).Info("held", "holder", exported{key}, "ring", withKeyring{ring})
+	var js bytes.Buffer
+	slog.New(slog.NewJSONHandler(&js, nil)).Info("held", "holder", unexported{key}, "exported", exported{key})
+	for how, out := range map[string]string{
+		"exported field, %v":  fmt.Sprintf("%v", exported{key}),
+		"exported field, %+v": fmt.Sprintf("%+v", exported{key}),
+		"a Keyring held, %v":  fmt.Sprintf("%v", withKeyring{ring}),
+		"slog text, exported": text.String(),
+		"slog JSON, either":   js.String(), // encoding/json skips unexported fields
+	} {
+		assert.NotContains(t, out, secret, how)
+	}
+}

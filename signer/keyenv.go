@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// DefaultKeyEnvPrefix is the prefix LoadKeysEnv uses when given "".
+// DefaultKeyEnvPrefix is the prefix [LoadKeysEnv] uses when given "".
 const DefaultKeyEnvPrefix = "SMILEID"
 
 // LoadKeysEnv reads API keys from environment variables. <PREFIX>_KEYS
@@ -25,15 +25,17 @@ const DefaultKeyEnvPrefix = "SMILEID"
 //	SMILEID_SANDBOX_1_PARTNER_ID=1622
 //	...
 //
-// prefix "" means DefaultKeyEnvPrefix; otherwise it must be upper-case
-// ASCII letters, digits and "_". lookup reads a variable as os.LookupEnv
+// prefix "" means [DefaultKeyEnvPrefix]; otherwise it must be upper-case
+// ASCII letters, digits and "_". lookup reads a variable as [os.LookupEnv]
 // does, which nil means; pass another to read from a secret store or in
 // tests. Two IDs that give the same variable names ("prod-1" and "prod_1")
 // are refused.
 //
-// The keys are then checked with CheckKeys. Every error wraps
-// ErrKeySource, and ErrInvalidKey (or a narrower sentinel) too when a key
-// is at fault; it names the variable or key, never a value.
+// The keys are then checked with [CheckKeys]. The error reports every
+// variable at fault, not only the first, so that one start-up shows them
+// all. It wraps [ErrKeySource], and [ErrInvalidKey] (or a narrower sentinel)
+// too when a key is at fault; it names the variables and keys, never a
+// value: a variable may hold a secret pasted in the wrong place.
 func LoadKeysEnv(prefix string, lookup func(name string) (string, bool)) ([]Key, error) {
 	if prefix == "" {
 		prefix = DefaultKeyEnvPrefix
@@ -51,56 +53,119 @@ func LoadKeysEnv(prefix string, lookup func(name string) (string, bool)) ([]Key,
 	}
 
 	var keys []Key
+	var problems []error
 	owners := make(map[string]string) // variable stem -> ID
 	for _, id := range strings.Split(list, ",") {
 		id = strings.TrimSpace(id)
 		if id == "" {
-			return nil, fmt.Errorf("%w: %s has an empty ID", ErrKeySource, listName)
+			problems = append(problems, fmt.Errorf("%s has an empty ID", listName))
+			continue
 		}
 		stem := prefix + "_" + envName(id) + "_"
 		if other, ok := owners[stem]; ok {
-			return nil, fmt.Errorf("%w: %s: IDs %q and %q both use the variables %s*", ErrKeySource, listName, other, id, stem)
+			problems = append(problems, fmt.Errorf("%s: IDs %q and %q both use the variables %s*", listName, other, id, stem))
+			continue
 		}
 		owners[stem] = id
-
-		key := Key{ID: id}
-		var environment string
-		for _, v := range []struct {
-			field string
-			into  *string
-		}{
-			{"PARTNER_ID", &key.PartnerID},
-			{"API_KEY", &key.APIKey},
-			{"ENVIRONMENT", &environment},
-		} {
-			value, ok := lookup(stem + v.field)
-			if !ok {
-				return nil, fmt.Errorf("%w: %s%s is not set (key %q)", ErrKeySource, stem, v.field, id)
-			}
-			*v.into = value
+		key, complete, errs := readEnvKey(id, stem, lookup)
+		problems = append(problems, errs...)
+		if complete {
+			keys = append(keys, key)
 		}
-		key.Environment = Environment(environment)
-		for _, v := range []struct {
-			field string
-			into  *time.Time
-		}{
-			{"CREATED_AT", &key.CreatedAt},
-			{"NOT_BEFORE", &key.NotBefore},
-			{"NOT_AFTER", &key.NotAfter},
-		} {
-			value, _ := lookup(stem + v.field)
-			t, err := parseKeyTime(value)
-			if err != nil {
-				return nil, fmt.Errorf("%w: %s%s %w", ErrKeySource, stem, v.field, err)
-			}
-			*v.into = t
-		}
-		keys = append(keys, key)
 	}
-	if err := CheckKeys(keys...); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrKeySource, listName, err)
+	if len(problems) == 0 {
+		for _, err := range checkKeySet(keys) {
+			problems = append(problems, fmt.Errorf("%s: %w", listName, err))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &keySourceError{problems: problems}
 	}
 	return keys, nil
+}
+
+// envFields are the variables of one key, by the Key field each fills.
+var envFields = map[string]string{
+	"PartnerID":   "PARTNER_ID",
+	"APIKey":      "API_KEY",
+	"Environment": "ENVIRONMENT",
+	"CreatedAt":   "CREATED_AT",
+	"NotBefore":   "NOT_BEFORE",
+	"NotAfter":    "NOT_AFTER",
+}
+
+// readEnvKey reads the variables of key id, whose names start with stem.
+// complete is false when a required variable is not set; errs names every
+// variable at fault.
+func readEnvKey(id, stem string, lookup func(string) (string, bool)) (key Key, complete bool, errs []error) {
+	key = Key{ID: id}
+	complete = true
+	var environment string
+	for _, v := range []struct {
+		field string
+		into  *string
+	}{
+		{"PartnerID", &key.PartnerID},
+		{"APIKey", &key.APIKey},
+		{"Environment", &environment},
+	} {
+		value, ok := lookup(stem + envFields[v.field])
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s%s is not set (key %q)", stem, envFields[v.field], id))
+			complete = false
+			continue
+		}
+		*v.into = value
+	}
+	key.Environment = Environment(environment)
+	for _, v := range []struct {
+		field string
+		into  *time.Time
+	}{
+		{"CreatedAt", &key.CreatedAt},
+		{"NotBefore", &key.NotBefore},
+		{"NotAfter", &key.NotAfter},
+	} {
+		value, _ := lookup(stem + envFields[v.field])
+		t, err := parseKeyTime(value)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s%s %w (key %q)", stem, envFields[v.field], err, id))
+			complete = false
+			continue
+		}
+		*v.into = t
+	}
+	if !complete {
+		return key, false, errs
+	}
+	for _, p := range key.problems() {
+		errs = append(errs, fmt.Errorf("%s%s: %w", stem, envFields[p.field], key.invalid(p.field+" "+p.reason)))
+	}
+	return key, len(errs) == 0, errs
+}
+
+// keySourceError reports every problem found in a key source. It matches
+// ErrKeySource and whatever each problem matches.
+type keySourceError struct {
+	problems []error
+}
+
+func (e *keySourceError) Error() string {
+	var b strings.Builder
+	b.WriteString(ErrKeySource.Error())
+	for i, p := range e.problems {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		b.WriteString(p.Error())
+	}
+	return b.String()
+}
+
+func (e *keySourceError) Unwrap() []error {
+	return append([]error{ErrKeySource}, e.problems...)
 }
 
 // envName turns a key ID into the middle part of its variables' names.

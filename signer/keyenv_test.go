@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -96,7 +97,7 @@ func TestLoadKeysEnvRefuses(t *testing.T) {
 		{"API key with a newline", "", goodEnv.with(env{"SMILEID_SANDBOX_1_API_KEY": envSecret + "x\n"}), ErrInvalidKey, "APIKey has leading or trailing white space"},
 		{"bad time", "", goodEnv.with(env{"SMILEID_PRODUCTION_2026_11_NOT_AFTER": envSecret + "x"}), ErrKeySource,
 			"SMILEID_PRODUCTION_2026_11_NOT_AFTER is not an RFC 3339 time"},
-		{"unknown environment", "", goodEnv.with(env{"SMILEID_SANDBOX_1_ENVIRONMENT": "test"}), ErrInvalidKey, `Environment "test" is neither`},
+		{"unknown environment", "", goodEnv.with(env{"SMILEID_SANDBOX_1_ENVIRONMENT": "test"}), ErrInvalidKey, `SMILEID_SANDBOX_1_ENVIRONMENT: signer: invalid key "sandbox.1": Environment is neither "sandbox" nor "production"`},
 		{"same secret in both environments", "", goodEnv.with(env{"SMILEID_SANDBOX_1_API_KEY": envSecret}), ErrDuplicateAPIKey,
 			`"sandbox.1": APIKey is also the APIKey of production key "production-2026-11"`},
 		{"live value labelled sandbox", "", goodEnv.with(env{"SMILEID_SANDBOX_1_API_KEY": "live_" + envSecret + "x"}), ErrEnvironmentMismatch,
@@ -114,4 +115,80 @@ func TestLoadKeysEnvRefuses(t *testing.T) {
 			assert.NotContains(t, err.Error(), "another-secret")
 		})
 	}
+}
+
+func TestLoadKeysEnvReportsEveryBadVariable(t *testing.T) {
+	bad := goodEnv.with(env{
+		"SMILEID_KEYS":                           "production-2026-11,sandbox.1,,third",
+		"SMILEID_PRODUCTION_2026_11_PARTNER_ID":  "-",
+		"SMILEID_PRODUCTION_2026_11_NOT_AFTER":   "next week",
+		"SMILEID_SANDBOX_1_API_KEY":              "",
+		"SMILEID_SANDBOX_1_ENVIRONMENT":          "Sandbox",
+		"SMILEID_SANDBOX_1_PARTNER_ID":           " 085",
+		"SMILEID_THIRD_PARTNER_ID":               "085",
+		"SMILEID_THIRD_API_KEY":                  "third-secret",
+		"SMILEID_THIRD_ENVIRONMENT":              "production",
+		"SMILEID_THIRD_NOT_BEFORE":               "2027-01-01T00:00:00Z",
+		"SMILEID_THIRD_NOT_AFTER":                "2026-01-01T00:00:00Z",
+		"SMILEID_PRODUCTION_2026_11_ENVIRONMENT": "production",
+	})
+	keys, err := LoadKeysEnv("", bad.lookup)
+	assert.Nil(t, keys)
+	require.ErrorIs(t, err, ErrKeySource)
+	require.ErrorIs(t, err, ErrInvalidKey)
+	for _, want := range []string{
+		`SMILEID_PRODUCTION_2026_11_PARTNER_ID is not set (key "production-2026-11")`,
+		`SMILEID_PRODUCTION_2026_11_NOT_AFTER is not an RFC 3339 time`,
+		`SMILEID_SANDBOX_1_API_KEY: signer: invalid key "sandbox.1": APIKey is empty`,
+		`SMILEID_SANDBOX_1_PARTNER_ID: signer: invalid key "sandbox.1": PartnerID has leading or trailing white space`,
+		`SMILEID_SANDBOX_1_ENVIRONMENT: signer: invalid key "sandbox.1": Environment must be "sandbox" or "production", in lower case`,
+		`SMILEID_KEYS has an empty ID`,
+		`SMILEID_THIRD_NOT_AFTER: signer: invalid key "third": NotAfter is not after NotBefore`,
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+	assert.True(t, strings.HasPrefix(err.Error(), "signer: cannot load keys: "), err.Error())
+	assert.Equal(t, 7, strings.Count(err.Error(), "; ")+1, "seven problems, one line: %s", err)
+	assert.NotContains(t, err.Error(), "next week")
+	assert.NotContains(t, err.Error(), "third-secret")
+
+	t.Run("duplicates across keys, all of them", func(t *testing.T) {
+		dup := goodEnv.with(env{
+			"SMILEID_KEYS":                  "production-2026-11,sandbox.1,again",
+			"SMILEID_SANDBOX_1_API_KEY":     envSecret,
+			"SMILEID_AGAIN_PARTNER_ID":      "085",
+			"SMILEID_AGAIN_API_KEY":         envSecret,
+			"SMILEID_AGAIN_ENVIRONMENT":     "production",
+			"SMILEID_SANDBOX_1_ENVIRONMENT": "sandbox",
+		})
+		_, err := LoadKeysEnv("", dup.lookup)
+		require.ErrorIs(t, err, ErrDuplicateAPIKey)
+		assert.Contains(t, err.Error(), `"sandbox.1": APIKey is also the APIKey of production key "production-2026-11"`)
+		assert.Contains(t, err.Error(), `"again": APIKey is also the APIKey of "production-2026-11"`)
+	})
+}
+
+// TestLoadKeysEnvQuotesNoValue puts a secret-looking value in each
+// variable of a key, one at a time and all at once, and looks for it in
+// the error. The IDs in SMILEID_KEYS are labels (see Key.ID): errors name
+// keys by them.
+func TestLoadKeysEnvQuotesNoValue(t *testing.T) {
+	const pasted = "513205c6-c420-44e5-ab85-370986dc3f19"
+	vars := []string{"PARTNER_ID", "API_KEY", "ENVIRONMENT", "CREATED_AT", "NOT_BEFORE", "NOT_AFTER"}
+	all := env{}
+	for _, v := range vars {
+		for _, value := range []string{pasted, " " + pasted, pasted + "\n"} {
+			e := goodEnv.with(env{"SMILEID_SANDBOX_1_" + v: value})
+			all["SMILEID_SANDBOX_1_"+v] = value
+			_, err := LoadKeysEnv("", e.lookup)
+			if (v == "PARTNER_ID" || v == "API_KEY") && value == pasted {
+				continue // valid, as far as anyone can tell
+			}
+			require.Error(t, err, "%s=%q", v, value)
+			assert.NotContains(t, fmt.Sprintf("%v %+v %#v", err, err, err), strings.TrimSpace(value)[:8], "%s=%q", v, value)
+		}
+	}
+	_, err := LoadKeysEnv("", goodEnv.with(all).lookup)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), pasted[:8])
 }

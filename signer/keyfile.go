@@ -8,11 +8,12 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
 
-// MaxKeyFileBytes is the largest key file LoadKeysFile reads.
+// MaxKeyFileBytes is the largest key file [LoadKeysFile] reads.
 const MaxKeyFileBytes = 1 << 20
 
 // keyFile is the document LoadKeysFile reads.
@@ -40,17 +41,17 @@ type keyFileEntry struct {
 //	]}
 //
 // "id", "partner_id", "environment" and "api_key" are required;
-// "created_at" (see Key.CreatedAt), "not_before" and "not_after" are RFC 3339
+// "created_at" (see [Key.CreatedAt]), "not_before" and "not_after" are RFC 3339
 // times and may be left out. Members other than these are refused, so that a
 // misspelt "not_after" cannot be silently ignored.
 //
 // On Unix the file must not be open to anyone but its owner: any group or
 // other permission bit (mode 0640, 0604, 0660, ...) is refused with
-// ErrUnsafeKeyFile, as ssh refuses a private key; chmod 600 it. On Windows,
+// [ErrUnsafeKeyFile], as ssh refuses a private key; chmod 600 it. On Windows,
 // whose access lists Go's file mode does not show, the mode is not checked.
 //
-// The keys are then checked with CheckKeys. Every error wraps
-// ErrKeySource, and ErrInvalidKey (or a narrower sentinel) too when a key
+// The keys are then checked with [CheckKeys]. Every error wraps
+// [ErrKeySource], and [ErrInvalidKey] (or a narrower sentinel) too when a key
 // is at fault; it names the file, the key and the field, never a value
 // from the file.
 func LoadKeysFile(path string) ([]Key, error) {
@@ -164,11 +165,30 @@ func describeJSONError(err error) error {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return errors.New("the JSON ends early")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		// A member name, not a value: naming it is what makes a typo
-		// easy to find.
-		return errors.New("unknown member " + strings.TrimPrefix(err.Error(), "json: unknown field "))
+		// A member name, not a value: naming it is what makes a typo easy
+		// to find. Only a name shaped like the file's own ones is shown,
+		// in case a secret was pasted where a name goes.
+		name, unquoted := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		if unquoted == nil && memberLike(name) {
+			return fmt.Errorf("unknown member %q", name)
+		}
+		return errors.New("an unknown member")
 	}
 	return errors.New("not a key file")
+}
+
+// memberLike reports whether name looks like a key file member: lower-case
+// ASCII letters and "_", at most 24 of them.
+func memberLike(name string) bool {
+	if name == "" || len(name) > 24 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; (c < 'a' || c > 'z') && c != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 func jsonTypeOf(goType string) string {

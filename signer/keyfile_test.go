@@ -82,7 +82,7 @@ func TestLoadKeysFileRefuses(t *testing.T) {
 		{"bad time", doc(entry(`, "not_after": "` + fileSecret + `"`)), ErrKeySource, `keys[0] ("p"): "not_after" is not an RFC 3339 time`},
 		{"date without time", doc(entry(`, "created_at": "2026-11-21"`)), ErrKeySource, `"created_at" is not an RFC 3339 time`},
 		{"missing api_key", doc(`{"id": "p", "partner_id": "1", "environment": "sandbox"}`), ErrInvalidKey, `"p": APIKey is empty`},
-		{"unknown environment", doc(`{"id": "p", "partner_id": "1", "environment": "live", "api_key": "x"}`), ErrInvalidKey, `Environment "live" is neither`},
+		{"unknown environment", doc(`{"id": "p", "partner_id": "1", "environment": "live", "api_key": "x"}`), ErrInvalidKey, `"p": Environment is neither "sandbox" nor "production"`},
 		{"window backwards", doc(entry(`, "not_before": "2027-01-01T00:00:00Z", "not_after": "2026-01-01T00:00:00Z"`)), ErrInvalidKey, "NotAfter is not after NotBefore"},
 		{"same secret twice", doc(entry(""), strings.Replace(entry(""), `"p"`, `"q"`, 1)), ErrDuplicateAPIKey, `"q": APIKey is also the APIKey of "p"`},
 		{"sandbox value in production", doc(`{"id": "p", "partner_id": "1", "environment": "production", "api_key": "sandbox-` + fileSecret + `"}`),
@@ -137,4 +137,39 @@ func TestLoadKeysFileRefusesWhatIsNoFile(t *testing.T) {
 	_, err = LoadKeysFile(big)
 	require.ErrorIs(t, err, ErrKeySource)
 	assert.Contains(t, err.Error(), "is larger than 1048576 bytes")
+}
+
+// TestLoadKeysFileQuotesNoValue puts a secret-looking value in each member
+// of a key, and where a member name goes, and looks for it in the error.
+// The "id" is a label (see Key.ID): errors name keys by it.
+func TestLoadKeysFileQuotesNoValue(t *testing.T) {
+	const pasted = "513205c6-c420-44e5-ab85-370986dc3f19"
+	members := map[string]string{"partner_id": "1622", "environment": "production", "api_key": fileSecret,
+		"created_at": "2026-11-02T09:00:00Z", "not_before": "", "not_after": ""}
+	for member := range members {
+		for _, value := range []string{pasted, pasted + " ", pasted + "\x01", "sandbox-" + pasted} {
+			entry := `{"id": "p"`
+			for m, v := range members {
+				if m == member {
+					v = value
+				}
+				entry += fmt.Sprintf(", %q: %q", m, v)
+			}
+			path := writeKeyFile(t, `{"keys": [`+entry+`}]}`, 0o600)
+			_, err := LoadKeysFile(path)
+			if err == nil {
+				continue // a value that is valid there
+			}
+			assert.NotContains(t, fmt.Sprintf("%v %+v %#v", err, err, err), pasted[:8], "%s=%q", member, value)
+		}
+	}
+	for _, doc := range []string{
+		`{"keys": [{"id": "p", "` + pasted + `": "x"}]}`,
+		`{"keys": [{"id": "p", "api_key" "` + pasted + `"}]}`,
+		`{"` + pasted + `": []}`,
+	} {
+		_, err := LoadKeysFile(writeKeyFile(t, doc, 0o600))
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), pasted[:8], doc)
+	}
 }

@@ -2,6 +2,7 @@ package signer
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -31,9 +32,9 @@ func TestNewKeyringRefuses(t *testing.T) {
 		{"API key with a trailing newline", []Key{{ID: "a", PartnerID: "1", APIKey: "s3cr3t\n", Environment: Sandbox}}, `"a": APIKey has leading or trailing white space`},
 		{"empty partner id", []Key{{ID: "a", APIKey: "s3cr3t", Environment: Sandbox}}, `"a": PartnerID is empty`},
 		{"partner id with spaces", []Key{{ID: "a", PartnerID: " 1", APIKey: "s3cr3t", Environment: Sandbox}}, `"a": PartnerID has leading`},
-		{"no environment", []Key{{ID: "a", PartnerID: "1", APIKey: "s3cr3t"}}, `"a": Environment "" is neither`},
-		{"unknown environment", []Key{{ID: "a", PartnerID: "1", APIKey: "s3cr3t", Environment: "live"}}, `"a": Environment "live" is neither`},
-		{"capitalised environment", []Key{{ID: "a", PartnerID: "1", APIKey: "s3cr3t", Environment: "Sandbox"}}, `Environment "Sandbox"`},
+		{"no environment", []Key{{ID: "a", PartnerID: "1", APIKey: "s3cr3t"}}, `"a": Environment is empty: it must be "sandbox" or "production"`},
+		{"unknown environment", []Key{{ID: "a", PartnerID: "1", APIKey: "s3cr3t", Environment: "live"}}, `"a": Environment is neither "sandbox" nor "production"`},
+		{"capitalised environment", []Key{{ID: "a", PartnerID: "1", APIKey: "s3cr3t", Environment: "Sandbox"}}, `"a": Environment must be "sandbox" or "production", in lower case`},
 		{"duplicate ID", []Key{sandboxKey, {ID: "sandbox-1", PartnerID: "1", APIKey: "s3cr3t", Environment: Production}}, `"sandbox-1": ID is used by another key`},
 		{"generated label colliding with an ID", []Key{{ID: "sandbox-2", PartnerID: "1", APIKey: "s3cr3t", Environment: Sandbox}, {PartnerID: "1", APIKey: "s3cr3t", Environment: Sandbox}}, `"sandbox-2": ID is used`},
 		{"NotAfter before NotBefore", []Key{{ID: "a", PartnerID: "1", APIKey: "s3cr3t", Environment: Sandbox, NotBefore: t0, NotAfter: t0.Add(-time.Second)}}, `"a": NotAfter is not after NotBefore`},
@@ -261,4 +262,54 @@ func TestKeyringVerifyAllocations(t *testing.T) {
 	_, _ = ring.Verify(testTimestamp, sig) // warm the pools
 	allocs := testing.AllocsPerRun(200, func() { _, _ = ring.Verify(testTimestamp, sig) })
 	assert.Zero(t, allocs)
+}
+
+// TestKeyringVerifyBuildsEachMessageRight mixes partner ids, with and
+// without leading zeros, across the keys of one snapshot: the message
+// built once per partner id must be the one each key is tried with.
+func TestKeyringVerifyBuildsEachMessageRight(t *testing.T) {
+	partners := []string{"0042", "1622", "0042", "085", "1622", "7", "0042", "085"}
+	keys := make([]Key, len(partners))
+	for i, p := range partners {
+		keys[i] = Key{ID: fmt.Sprint("k", i), PartnerID: p, APIKey: fmt.Sprint("secret-", i), Environment: Production}
+	}
+	ring, err := NewKeyring(keys...)
+	require.NoError(t, err)
+	for round := 0; round < 3; round++ { // pooled states come back with old messages
+		ts := FormatTimestamp(time.Date(2026, 11, 21, 10, 0, round, 0, time.UTC))
+		for i, k := range keys {
+			for _, partner := range []string{k.PartnerID, TrimPartnerID(k.PartnerID)} {
+				mac, err := ParseSignature([]byte(Sign(k.APIKey, partner, ts)))
+				require.NoError(t, err)
+				got, err := ring.VerifyMAC(ts, mac, VerifyOptions{TrimmedPartnerID: true})
+				require.NoError(t, err, "key %d, partner %q", i, partner)
+				assert.Equal(t, k.ID, got.ID)
+				if partner != k.PartnerID {
+					_, err = ring.VerifyMAC(ts, mac, VerifyOptions{})
+					assert.ErrorIs(t, err, ErrInvalidSignature, "trimmed only when asked")
+				}
+			}
+		}
+	}
+}
+
+func TestKeyringVerifyJudgesWindowsAtTheCurrentTime(t *testing.T) {
+	now := time.Now()
+	retired := Key{ID: "retired", PartnerID: "1622", APIKey: "retired-secret", Environment: Production, NotAfter: now.Add(-time.Hour)}
+	future := Key{ID: "future", PartnerID: "1622", APIKey: "future-secret", Environment: Production, NotBefore: now.Add(time.Hour)}
+	current := Key{ID: "current", PartnerID: "1622", APIKey: "current-secret", Environment: Production}
+	ring, err := NewKeyring(retired, future, current)
+	require.NoError(t, err)
+	for _, k := range []Key{retired, future} {
+		_, err := ring.Verify(testTimestamp, sign(k))
+		assert.ErrorIs(t, err, ErrInvalidSignature, k.ID)
+	}
+	got, err := ring.Verify(testTimestamp, sign(current))
+	require.NoError(t, err)
+	assert.Equal(t, "current", got.ID)
+
+	only, err := NewKeyring(retired)
+	require.NoError(t, err)
+	_, err = only.Verify(testTimestamp, sign(retired))
+	assert.ErrorIs(t, err, ErrNoUsableKey)
 }

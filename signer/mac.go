@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"strings"
 	"time"
@@ -8,32 +9,26 @@ import (
 
 // A MAC is what a Smile ID signature encodes: the 32-byte HMAC-SHA256 of
 // timestamp + partner id + "sid_request". A MAC has exactly one accepted
-// spelling (standard, padded base64; see ParseSignature), so it names a
+// spelling (standard, padded base64; see [ParseSignature]), so it names a
 // (signature, timestamp) pair as well as the signature text does. It is not
 // secret, but like a signature it should not be logged whole.
 type MAC [sha256.Size]byte
 
-// ParseSignature decodes signature as Verify accepts it: standard, padded
+// ParseSignature decodes signature as [Verify] accepts it: standard, padded
 // base64 of exactly 32 bytes, with zero padding bits. Anything else is an
-// error wrapping ErrMalformedSignature. It does not allocate.
+// error wrapping [ErrMalformedSignature]. It does not allocate.
 func ParseSignature(signature []byte) (MAC, error) {
-	var mac MAC
-	if len(signature) != signatureLen {
-		return mac, ErrMalformedSignature
+	mac, ok := decodeSignature(signature)
+	if !ok {
+		return MAC{}, ErrMalformedSignature
 	}
-	var dst [33]byte // base64 decodes 44 characters into up to 33 bytes
-	n, err := strictBase64.Decode(dst[:], signature)
-	if err != nil || n != sha256.Size {
-		return mac, ErrMalformedSignature
-	}
-	copy(mac[:], dst[:n])
 	return mac, nil
 }
 
-// VerifyOptions says which keys Keyring.VerifyMAC tries, and how.
+// VerifyOptions says which keys [Keyring.VerifyMAC] tries, and how.
 type VerifyOptions struct {
 	// Now is the instant the keys' validity windows are judged at. Zero
-	// means time.Now.
+	// means [time.Now].
 	Now time.Time
 
 	// Environments are the environments whose keys are tried. Nil means
@@ -48,35 +43,41 @@ type VerifyOptions struct {
 }
 
 // VerifyMAC returns the key that produced mac for timestamp, trying the
-// keys opts selects. It is Verify for callers that hold the decoded
-// signature (ParseSignature), such as a verifier reading it from a body
+// keys opts selects. It is [Keyring.Verify] for callers that hold the decoded
+// signature ([ParseSignature]), such as a verifier reading it from a body
 // or a header, and it does not allocate. The error wraps
-// ErrInvalidSignature, and ErrNoUsableKey where no key was tried.
+// [ErrInvalidSignature], and [ErrNoUsableKey] where no key was tried.
 func (k *Keyring) VerifyMAC(timestamp string, mac MAC, opts VerifyOptions) (Key, error) {
 	set := k.keys.Load()
 	if set == nil {
 		return Key{}, ErrNoUsableKey
 	}
 	now := opts.Now
-	if now.IsZero() {
+	if now.IsZero() && set.windowed {
 		now = time.Now()
 	}
-	tried := false
-	for _, e := range set.entries {
-		if !e.key.UsableAt(now) || !envAllowed(e.key.Environment, opts.Environments) {
+	// One pool Get for every key tried, and the message built once per
+	// distinct partner id: the loop costs little more than its HMACs.
+	var states *macStates
+	envs := maskOf(opts.Environments)
+	for i := range set.keys {
+		key := &set.keys[i]
+		if set.envs[i]&envs == 0 || set.windowed && !key.UsableAt(now) {
 			continue
 		}
-		tried = true
-		if e.mac.matches(timestamp, mac) {
-			return e.key, nil
+		if states == nil {
+			states = set.macs.get()
 		}
-		if opts.TrimmedPartnerID && e.trimmed != nil && e.trimmed.matches(timestamp, mac) {
-			return e.key, nil
+		if hmac.Equal(states.sum(i, key.PartnerID, timestamp), mac[:]) ||
+			opts.TrimmedPartnerID && set.trimmed[i] != "" && hmac.Equal(states.sum(i, set.trimmed[i], timestamp), mac[:]) {
+			set.macs.put(states)
+			return *key, nil
 		}
 	}
-	if !tried {
+	if states == nil {
 		return Key{}, ErrNoUsableKey
 	}
+	set.macs.put(states)
 	return Key{}, ErrInvalidSignature
 }
 

@@ -1,6 +1,8 @@
 package signer
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"testing"
 	"time"
@@ -79,4 +81,39 @@ func TestTrimPartnerID(t *testing.T) {
 	for in, want := range map[string]string{"0042": "42", "42": "42", "0": "0", "000": "000", "1000": "1000", "": ""} {
 		assert.Equal(t, want, TrimPartnerID(in), "TrimPartnerID(%q)", in)
 	}
+}
+
+// FuzzParseSignature holds the hand-written decoder to encoding/base64's
+// strict one: a signature is accepted exactly when it is the strict
+// standard encoding of 32 bytes, and decodes to those bytes.
+func FuzzParseSignature(f *testing.F) {
+	// The Java SDK's vector, and one whose last character carries bits.
+	f.Add("XxThLHZy2ij1WINkqNEPgzVs9RvUDHWlebDYzprqS74=")
+	f.Add("nJ0Kz2EyJ48tEp2U2bFeKbjcas/EThpCK7agDuziG4c=")
+	// The same with non-zero padding bits, which the lax decoder takes.
+	f.Add("nJ0Kz2EyJ48tEp2U2bFeKbjcas/EThpCK7agDuziG4d=")
+	// The URL alphabet, no padding, two padding characters, 33 bytes.
+	f.Add("nJ0Kz2EyJ48tEp2U2bFeKbjcas_EThpCK7agDuziG4c=")
+	f.Add("nJ0Kz2EyJ48tEp2U2bFeKbjcas/EThpCK7agDuziG4cA")
+	f.Add("nJ0Kz2EyJ48tEp2U2bFeKbjcas/EThpCK7agDuziGw==")
+	f.Add("nJ0Kz2EyJ48tEp2U2bFeKbjcas/EThpCK7agDuziG4cAAAA")
+	// White space inside, and a byte outside ASCII.
+	f.Add("nJ0Kz2EyJ48tEp2U2bFe\nbjcas/EThpCK7agDuziG4c=")
+	f.Add("nJ0Kz2EyJ48tEp2U2bFe\xffbjcas/EThpCK7agDuziG4c=")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := base64.StdEncoding.Strict().DecodeString(s)
+		wantOK := err == nil && len(want) == 32
+		got, gotErr := ParseSignature([]byte(s))
+		if wantOK != (gotErr == nil) {
+			t.Fatalf("%q: ParseSignature error %v, strict base64 %d bytes, %v", s, gotErr, len(want), err)
+		}
+		fromString, ok := decodeSignature(s)
+		if ok != wantOK || fromString != got {
+			t.Fatalf("%q: the string and []byte decoders disagree", s)
+		}
+		if wantOK && !bytes.Equal(got[:], want) {
+			t.Fatalf("%q: decoded %x, want %x", s, got, want)
+		}
+	})
 }

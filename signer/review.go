@@ -6,10 +6,11 @@ import (
 	"time"
 )
 
-// Defaults of KeyPolicy.
+// Defaults of [KeyPolicy].
 const (
-	// DefaultMaxKeyAge is how old a key may grow before Review reports it:
-	// Smile ID asks for API keys to be rotated every 90 days or sooner.
+	// DefaultMaxKeyAge is how old a key may grow before [Key.Review]
+	// reports it: Smile ID asks for API keys to be rotated every 90 days
+	// or sooner.
 	DefaultMaxKeyAge = 90 * 24 * time.Hour
 
 	// DefaultExpiryWarning is how long before its NotAfter a key is
@@ -17,7 +18,7 @@ const (
 	DefaultExpiryWarning = 14 * 24 * time.Hour
 )
 
-// KeyPolicy says when Review reports a key. Its zero value is Smile ID's
+// KeyPolicy says when [Key.Review] and [Keyring.Review] report a key. Its zero value is Smile ID's
 // advice: rotate every 90 days, and a warning two weeks before a key's
 // NotAfter.
 type KeyPolicy struct {
@@ -39,10 +40,10 @@ func (p KeyPolicy) expiryWarning() time.Duration {
 	return p.ExpiryWarning
 }
 
-// KeyProblem is why Review reports a key.
+// KeyProblem is why [Key.Review] reports a key.
 type KeyProblem int
 
-// The problems Review reports, least urgent first.
+// The problems [Key.Review] reports, least urgent first.
 const (
 	KeyTooOld   KeyProblem = iota + 1 // older than KeyPolicy.MaxAge: rotate it
 	KeyExpiring                       // its NotAfter is within KeyPolicy.ExpiryWarning
@@ -73,7 +74,7 @@ type KeyWarning struct {
 	NotAfter    time.Time // the key's NotAfter; zero: none
 }
 
-// LogValue implements slog.LogValuer: the key's ID, environment, problem,
+// LogValue implements [slog.LogValuer]: the key's ID, environment, problem,
 // age in whole days (when known) and NotAfter (when set).
 func (w KeyWarning) LogValue() slog.Value {
 	attrs := []slog.Attr{
@@ -114,7 +115,7 @@ func (k Key) Review(now time.Time, policy KeyPolicy) (w KeyWarning, ok bool) {
 }
 
 // Review returns one warning for each key that needs attention at now
-// under policy (see Key.Review), in the keyring's order. Call it at
+// under policy (see [Key.Review]), in the keyring's order. Call it at
 // start-up (the middleware's Guard and CallbackVerifier do, and log each
 // warning; a Transport with a Logger reviews its Key on first use) and, in
 // a long-running process, now and then.

@@ -2,16 +2,16 @@ package signer
 
 import "time"
 
-// TimestampLayout is the layout FormatTimestamp writes: UTC with
+// TimestampLayout is the layout [FormatTimestamp] writes: UTC with
 // milliseconds, the "yyyy-MM-dd'T'HH:mm:ss.fffZ" of Smile ID's documentation
 // and JavaScript's toISOString.
 const TimestampLayout = "2006-01-02T15:04:05.000Z"
 
-// MaxTimestampLen is the longest timestamp ParseTimestamp reads; longer input
+// MaxTimestampLen is the longest timestamp [ParseTimestamp] reads; longer input
 // is refused before it is looked at.
 const MaxTimestampLen = 64
 
-// FormatTimestamp returns t in UTC as TimestampLayout, the style to send to
+// FormatTimestamp returns t in UTC as [TimestampLayout], the style to send to
 // Smile ID.
 func FormatTimestamp(t time.Time) string {
 	var buf [len(TimestampLayout)]byte
@@ -45,9 +45,9 @@ const (
 //   - unix seconds (exactly 10 digits) or milliseconds (exactly 13 digits).
 //
 // It returns the instant in UTC. Anything else, including input over
-// MaxTimestampLen bytes, impossible dates such as February 30, offsets of 24
+// [MaxTimestampLen] bytes, impossible dates such as February 30, offsets of 24
 // hours or more, trailing bytes and non-ASCII digits, is refused with an
-// error wrapping ErrBadTimestamp. ParseTimestamp does not allocate.
+// error wrapping [ErrBadTimestamp]. [ParseTimestamp] does not allocate.
 //
 // Only the instant is returned: to check a signature, use the timestamp
 // string exactly as received.
@@ -178,4 +178,34 @@ func daysIn(month, year int) int {
 		return 30
 	}
 	return 31
+}
+
+// appendTimestamp appends FormatTimestamp(t) to dst without time's layout
+// interpreter, which costs as much as the HMAC and allocates. Years outside
+// 0000-9999 take FormatTimestamp's own path.
+func appendTimestamp(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(dst, TimestampLayout)
+	}
+	hour, minute, second := t.Clock()
+	dst = appendDigits(dst, year, 4)
+	dst = appendDigits(append(dst, '-'), int(month), 2)
+	dst = appendDigits(append(dst, '-'), day, 2)
+	dst = appendDigits(append(dst, 'T'), hour, 2)
+	dst = appendDigits(append(dst, ':'), minute, 2)
+	dst = appendDigits(append(dst, ':'), second, 2)
+	dst = appendDigits(append(dst, '.'), t.Nanosecond()/int(time.Millisecond), 3)
+	return append(dst, 'Z')
+}
+
+// appendDigits appends n, which is not negative, as exactly width digits.
+func appendDigits(dst []byte, n, width int) []byte {
+	var buf [4]byte
+	for i := width - 1; i >= 0; i-- {
+		buf[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return append(dst, buf[:width]...)
 }

@@ -136,15 +136,45 @@ func TestParseTimestampDoesNotAllocate(t *testing.T) {
 
 // FuzzParseTimestamp checks that ParseTimestamp never panics, that an
 // accepted value formats back to the same instant, and that every RFC 3339
-// value it accepts, Go's time.Parse accepts as the same instant.
+// or Ruby value it accepts, Go's time.Parse accepts as the same instant.
 func FuzzParseTimestamp(f *testing.F) {
-	for _, seed := range []string{
-		"2026-11-21T10:00:00.000Z", "2026-11-21T10:00:00.123456+00:00", "2026-11-21 10:00:00 +0000",
-		"2026-11-21T10:00:00+00:00", "2026-11-21T10:00:00.123456789Z", "1763719200", "1763719200123",
-		"2026-02-30T10:00:00Z", "9999-12-31T23:59:59-23:59", "0000-01-01T00:00:00+23:59", "",
-	} {
-		f.Add(seed)
-	}
+	// Each SDK's style (PROTOCOL.md): JavaScript, Python, Ruby, PHP, Java,
+	// unix seconds and milliseconds.
+	f.Add("2026-11-21T10:00:00.000Z")
+	f.Add("2026-11-21T10:00:00.123456+00:00")
+	f.Add("2026-11-21 10:00:00 +0000")
+	f.Add("2026-11-21T10:00:00+00:00")
+	f.Add("2026-11-21T10:00:00.123456789Z")
+	f.Add("1763719200")
+	f.Add("1763719200123")
+	// A day that does not exist, and the leap day that does.
+	f.Add("2026-02-30T10:00:00Z")
+	f.Add("2028-02-29T10:00:00Z")
+	// The largest offsets Go accepts, at both ends of the calendar.
+	f.Add("9999-12-31T23:59:59-23:59")
+	f.Add("0000-01-01T00:00:00+23:59")
+	// Each field one past its largest value: hour 24, minute and second 60
+	// (no leap seconds), month 13, day 32.
+	f.Add("2026-11-21T24:00:00Z")
+	f.Add("2026-11-21T23:60:00Z")
+	f.Add("2026-12-31T23:59:60Z")
+	f.Add("2026-13-01T00:00:00Z")
+	f.Add("2026-12-32 00:00:00 +0000")
+	// Offsets and fractions just out of bounds: 24 hours, ten digits, none.
+	f.Add("2026-11-21T10:00:00+24:00")
+	f.Add("2026-11-21T10:00:00.1234567890Z")
+	f.Add("2026-11-21T10:00:00.Z")
+	// Letters where digits go, in the offset and the date.
+	f.Add("2026-11-21T10:00:00+0A:00")
+	f.Add("2026-1A-21T10:00:00Z")
+	// Unix digits of the wrong length, and input at and over
+	// MaxTimestampLen.
+	f.Add("176371920")
+	f.Add(strings.Repeat("0", MaxTimestampLen))
+	f.Add(strings.Repeat("0", MaxTimestampLen+1))
+	// Ruby's style with a colon in its offset, and nothing at all.
+	f.Add("2026-11-21 10:00:00 +00:00")
+	f.Add("")
 	f.Fuzz(func(t *testing.T, s string) {
 		got, err := ParseTimestamp(s)
 		if err != nil {
@@ -165,8 +195,12 @@ func FuzzParseTimestamp(f *testing.F) {
 				t.Fatalf("%q: FormatTimestamp does not parse back: %v", s, err)
 			}
 		}
-		if len(s) > 10 && s[10] == 'T' {
-			want, err := time.Parse(time.RFC3339Nano, s)
+		if len(s) > 10 && (s[10] == 'T' || s[10] == ' ') {
+			layout := time.RFC3339Nano
+			if s[10] == ' ' {
+				layout = "2006-01-02 15:04:05 -0700" // Ruby's Time#to_s
+			}
+			want, err := time.Parse(layout, s)
 			if err != nil || !want.Equal(got) {
 				t.Fatalf("%q: ParseTimestamp %v, time.Parse %v, %v", s, got, want, err)
 			}
@@ -176,4 +210,28 @@ func FuzzParseTimestamp(f *testing.F) {
 
 func TestTimestampTooLongNamesTheLimit(t *testing.T) {
 	assert.Contains(t, errTimestampTooLong.Error(), fmt.Sprintf(" %d ", MaxTimestampLen))
+}
+
+// TestAppendTimestampMatchesTheLayout holds the hand-written formatter (used
+// by FormatTimestamp and the Transport) to time's own layout interpreter.
+func TestAppendTimestampMatchesTheLayout(t *testing.T) {
+	times := []time.Time{
+		{},
+		transportTime,
+		time.Date(2023, 2, 13, 15, 7, 42, 214999999, time.UTC),
+		time.Date(2026, 12, 31, 23, 59, 59, 999999999, time.FixedZone("", -5*3600)),
+		time.Date(2026, 11, 21, 10, 0, 0, 1, time.FixedZone("", 13*3600+45*60)),
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999000000, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Unix(1<<40, 0),
+	}
+	for i := int64(0); i < 2000; i++ {
+		times = append(times, time.Unix(0, i*7919*int64(time.Hour)/3+i*1000003).In(time.FixedZone("", int(i%27-13)*3600)))
+	}
+	for _, at := range times {
+		assert.Equal(t, at.UTC().Format(TimestampLayout), string(appendTimestamp(nil, at)), "%v", at)
+		assert.Equal(t, at.UTC().Format(TimestampLayout), FormatTimestamp(at), "%v", at)
+	}
 }

@@ -1,8 +1,10 @@
 package signer
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -46,8 +48,9 @@ type sentRequest struct {
 }
 
 // stubTransport is a base RoundTripper that records the requests it gets
-// and answers each with a copy of Response (200 and an empty JSON object if
-// nil), without any network.
+// and answers each with a copy of Response, without any network. A nil
+// Response means 200 with an empty JSON object. /v3/token is always
+// answered with stubToken.
 type stubTransport struct {
 	Response *http.Response
 	Err      error
@@ -74,9 +77,13 @@ func (s *stubTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if s.Err != nil {
 		return nil, s.Err
 	}
+	answer := "{}"
+	if req.URL.Path == "/v3/token" {
+		answer = `{"token":"` + stubToken + `"}`
+	}
 	resp := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
-		Body: io.NopCloser(strings.NewReader("{}")), ContentLength: 2, Request: req}
-	if s.Response != nil {
+		Body: io.NopCloser(strings.NewReader(answer)), ContentLength: int64(len(answer)), Request: req}
+	if s.Response != nil && req.URL.Path != "/v3/token" {
 		copied := *s.Response
 		copied.Header = s.Response.Header.Clone()
 		copied.Request = req
@@ -84,6 +91,10 @@ func (s *stubTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return resp, nil
 }
+
+// stubToken is the token stubTransport hands out: a JWT that expires in
+// the year 2100.
+var stubToken = "eyJhbGciOiJIUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(`{"exp":4102444800}`)) + ".c2ln"
 
 func (s *stubTransport) Sent() []sentRequest {
 	s.mu.Lock()
@@ -149,16 +160,34 @@ func jsonString(t testing.TB, raw json.RawMessage) string {
 	return s
 }
 
-// fakeSmileID is an httptest TLS server that plays Smile ID's v1 and v2
-// endpoints: it checks every request's signature with Verify, records what
-// arrived, and answers 200 with a signed job_status-like body, or 401 with
-// Smile ID's error when the signature does not verify.
+// replyTime is when the fake signs its answers: never a time a test
+// clock stamps a request with, so that an answer is not a reflection.
+var replyTime = transportTime.Add(time.Hour)
+
+// fakeSmileID is an httptest TLS server that plays Smile ID's v1, v2 and
+// v3 endpoints. It records what arrived, checks every v1 and v2 request's
+// signature with Verify and answers 200 with a signed job_status-like
+// body, or 401 with Smile ID's error when the signature does not verify.
+// On v3 it hands out tokens from POST /v3/token (to the key's
+// credentials only) and answers the other v3 paths 200 for a token it
+// issued and has not revoked, 401 otherwise; /v3/enhanced_kyc/sync and
+// /v3/aml/sync sign their answers in the Response-* headers.
 type fakeSmileID struct {
 	*httptest.Server
 	key Key
 
 	mu       sync.Mutex
 	received []sentRequest
+	fetches  int             // POST /v3/token answered with a token
+	valid    map[string]bool // tokens issued and not revoked
+
+	// What /v3/token does; set before the first request.
+	clock         func() time.Time // nil: transportTime
+	tokenLifetime time.Duration    // 0: 10 minutes
+	tokenPayload  string           // not "": the JWT payload, as is (base64url)
+	tokenStatus   int              // not 0: refuse with this status...
+	tokenRefusal  string           // ...and this body
+	tokenDelay    time.Duration    // how long a token takes to come
 }
 
 func newFakeSmileID(t testing.TB, key Key) *fakeSmileID {
@@ -168,7 +197,7 @@ func newFakeSmileID(t testing.TB, key Key) *fakeSmileID {
 // newFakeSmileIDWith is newFakeSmileID with the fake's handler wrapped by
 // wrap, to add redirects and such in front of it.
 func newFakeSmileIDWith(t testing.TB, key Key, wrap func(http.Handler) http.Handler) *fakeSmileID {
-	f := &fakeSmileID{key: key}
+	f := &fakeSmileID{key: key, valid: map[string]bool{}}
 	var h http.Handler = http.HandlerFunc(f.serve)
 	if wrap != nil {
 		h = wrap(h)
@@ -184,6 +213,15 @@ func (f *fakeSmileID) serve(w http.ResponseWriter, r *http.Request) {
 	f.received = append(f.received, sentRequest{Method: r.Method, URL: r.URL.String(), Host: r.Host,
 		Header: r.Header.Clone(), Body: body, ContentLength: r.ContentLength, TransferEncoding: r.TransferEncoding})
 	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case r.URL.Path == "/v3/token":
+		f.serveToken(w, r, body)
+		return
+	case isV3(r.URL.Path):
+		f.serveV3(w, r)
+		return
+	}
 
 	var partnerID, timestamp, signature string
 	if isV1(r.URL.Path) {
@@ -208,15 +246,85 @@ func (f *fakeSmileID) serve(w http.ResponseWriter, r *http.Request) {
 		timestamp = r.Header.Get("SmileID-Timestamp")
 		signature = r.Header.Get("SmileID-Request-Signature")
 	}
-	w.Header().Set("Content-Type", "application/json")
 	if !Verify(f.key.APIKey, partnerID, timestamp, signature) {
 		w.WriteHeader(http.StatusUnauthorized)
 		io.WriteString(w, `{"code":"2205","error":"You're not authorized to do that"}`)
 		return
 	}
-	reply := `{"job_complete":true,"job_success":true,"code":"1012","timestamp":"` + FormatTimestamp(transportTime) +
-		`","signature":"` + Sign(f.key.APIKey, f.key.PartnerID, FormatTimestamp(transportTime)) + `"}`
-	io.WriteString(w, reply)
+	ts := FormatTimestamp(replyTime)
+	io.WriteString(w, `{"job_complete":true,"job_success":true,"code":"1012","timestamp":"`+ts+
+		`","signature":"`+Sign(f.key.APIKey, f.key.PartnerID, ts)+`"}`)
+}
+
+func (f *fakeSmileID) serveToken(w http.ResponseWriter, r *http.Request, body []byte) {
+	f.mu.Lock()
+	delay, status, refusal := f.tokenDelay, f.tokenStatus, f.tokenRefusal
+	f.mu.Unlock()
+	time.Sleep(delay)
+	if status != 0 {
+		w.WriteHeader(status)
+		io.WriteString(w, refusal)
+		return
+	}
+	if r.Method != http.MethodPost || len(body) != 0 ||
+		r.Header.Get("SmileID-Partner-ID") != TrimPartnerID(f.key.PartnerID) || r.Header.Get("SmileID-API-Key") != f.key.APIKey {
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"message":"Invalid partner id or API key"}`)
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fetches++
+	payload := f.tokenPayload
+	if payload == "" {
+		lifetime := f.tokenLifetime
+		if lifetime == 0 {
+			lifetime = 10 * time.Minute
+		}
+		payload = base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, `{"sub":"085","exp":%d,"n":%d}`,
+			f.now().Add(lifetime).Unix(), f.fetches))
+	}
+	token := fmt.Sprintf("eyJhbGciOiJIUzI1NiJ9.%s.c2lnbmF0dXJl%d", payload, f.fetches)
+	f.valid[token] = true
+	fmt.Fprintf(w, `{"token":%q}`, token)
+}
+
+func (f *fakeSmileID) serveV3(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	ok := f.valid[r.Header.Get("SmileID-Token")] && len(r.Header.Values("SmileID-Token")) == 1
+	f.mu.Unlock()
+	if !ok {
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"message":"Unauthorized"}`)
+		return
+	}
+	if strings.HasSuffix(r.URL.Path, "/sync") {
+		ts := FormatTimestamp(replyTime)
+		w.Header().Set("Response-Timestamp", ts)
+		w.Header().Set("Response-Signature", Sign(f.key.APIKey, f.key.PartnerID, ts))
+	}
+	io.WriteString(w, `{"status":"clear","message":"Verified"}`)
+}
+
+func (f *fakeSmileID) now() time.Time {
+	if f.clock != nil {
+		return f.clock()
+	}
+	return transportTime
+}
+
+// revoke makes every token issued so far answer 401.
+func (f *fakeSmileID) revoke() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	clear(f.valid)
+}
+
+// Fetches returns how many tokens the fake has handed out.
+func (f *fakeSmileID) Fetches() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fetches
 }
 
 func (f *fakeSmileID) Received() []sentRequest {

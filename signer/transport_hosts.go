@@ -12,6 +12,11 @@ type hostPattern struct {
 	name string     // lower-case, without a trailing dot; "" for an IP literal
 	addr netip.Addr // the IP literal, if the entry is one
 	port string     // "": the scheme's default port
+
+	// exact is the URL host the entry matches as it is most often
+	// written ("testapi.smileidentity.com", "127.0.0.1:8443"), to be
+	// compared whole before the URL's host is taken apart.
+	exact string
 }
 
 // parseHostPattern parses a Hosts entry: "host", "host:port", "[ipv6]" or
@@ -81,6 +86,16 @@ func parseHostPattern(entry string) (hostPattern, string) {
 		}
 		p.port = port
 	}
+	p.exact = p.name
+	if p.addr.IsValid() {
+		p.exact = p.addr.String()
+		if p.addr.Is6() {
+			p.exact = "[" + p.exact + "]"
+		}
+	}
+	if p.port != "" {
+		p.exact += ":" + p.port
+	}
 	return p, ""
 }
 
@@ -91,10 +106,15 @@ func validPort(port string) bool {
 	return digits(port) <= 65535
 }
 
-// signs reports whether a request to u is bound for one of the state's
-// hosts. The host is the URL's, where the connection goes and whose name
-// TLS checks; a Host header that says otherwise does not count.
-func (s *transportState) signs(u *url.URL) bool {
+// match returns the index of the first of the state's hosts a request to
+// u is bound for. The host is the URL's, where the connection goes and
+// whose name TLS checks; a Host header that says otherwise does not count.
+func (s *transportState) match(u *url.URL) (int, bool) {
+	for i := range s.hosts {
+		if u.Host == s.hosts[i].exact {
+			return i, true
+		}
+	}
 	host, port := u.Hostname(), u.Port()
 	def := defaultPort(u.Scheme)
 	if port == "" {
@@ -102,7 +122,7 @@ func (s *transportState) signs(u *url.URL) bool {
 	}
 	var addr netip.Addr
 	parsed := false
-	for _, p := range s.hosts {
+	for i, p := range s.hosts {
 		want := p.port
 		if want == "" {
 			want = def
@@ -118,17 +138,38 @@ func (s *transportState) signs(u *url.URL) bool {
 				parsed = true
 			}
 			if addr == p.addr {
-				return true
+				return i, true
 			}
 			continue
 		}
 		// ASCII only: strings.EqualFold would match "ſmileidentity.com"
 		// (long s) to "smileidentity.com", and that is another domain.
 		if asciiEqualFold(strings.TrimSuffix(host, "."), p.name) {
-			return true
+			return i, true
 		}
 	}
-	return false
+	return 0, false
+}
+
+// smileIDEnvironment reports whether host names one of Smile ID's API
+// hosts, as Transport.Hosts entries match names, and whose it is.
+func smileIDEnvironment(host string) (Environment, bool) {
+	host = strings.TrimSuffix(host, ".")
+	for _, env := range [...]Environment{Sandbox, Production} {
+		if asciiEqualFold(host, env.Host()) {
+			return env, true
+		}
+	}
+	return "", false
+}
+
+// wrongHost is the error for a request to the Smile ID host of env that is
+// not one of the state's hosts.
+func (s *transportState) wrongHost(env Environment, u *url.URL) error {
+	if env != s.key.Environment {
+		return fmt.Errorf("%w: %s is the %s host, and Key is a %s key", ErrWrongEnvironment, u.Host, env, s.key.Environment)
+	}
+	return fmt.Errorf("%w: %s is not one of Transport.Hosts", ErrWrongEnvironment, u.Host)
 }
 
 func defaultPort(scheme string) string {

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,15 +15,15 @@ func TestParseHostPattern(t *testing.T) {
 		entry string
 		want  hostPattern
 	}{
-		{"api.smileidentity.com", hostPattern{name: "api.smileidentity.com"}},
-		{"API.SmileIdentity.COM", hostPattern{name: "api.smileidentity.com"}},
-		{"api.smileidentity.com.", hostPattern{name: "api.smileidentity.com"}},
-		{"api.smileidentity.com:8443", hostPattern{name: "api.smileidentity.com", port: "8443"}},
-		{"localhost:1", hostPattern{name: "localhost", port: "1"}},
-		{"127.0.0.1:65535", hostPattern{addr: netip.MustParseAddr("127.0.0.1"), port: "65535"}},
-		{"[::1]", hostPattern{addr: netip.MustParseAddr("::1")}},
-		{"[0:0::1]:443", hostPattern{addr: netip.MustParseAddr("::1"), port: "443"}},
-		{"[2001:db8::1]:8443", hostPattern{addr: netip.MustParseAddr("2001:db8::1"), port: "8443"}},
+		{"api.smileidentity.com", hostPattern{name: "api.smileidentity.com", exact: "api.smileidentity.com"}},
+		{"API.SmileIdentity.COM", hostPattern{name: "api.smileidentity.com", exact: "api.smileidentity.com"}},
+		{"api.smileidentity.com.", hostPattern{name: "api.smileidentity.com", exact: "api.smileidentity.com"}},
+		{"api.smileidentity.com:8443", hostPattern{name: "api.smileidentity.com", port: "8443", exact: "api.smileidentity.com:8443"}},
+		{"localhost:1", hostPattern{name: "localhost", port: "1", exact: "localhost:1"}},
+		{"127.0.0.1:65535", hostPattern{addr: netip.MustParseAddr("127.0.0.1"), port: "65535", exact: "127.0.0.1:65535"}},
+		{"[::1]", hostPattern{addr: netip.MustParseAddr("::1"), exact: "[::1]"}},
+		{"[0:0::1]:443", hostPattern{addr: netip.MustParseAddr("::1"), port: "443", exact: "[::1]:443"}},
+		{"[2001:db8::1]:8443", hostPattern{addr: netip.MustParseAddr("2001:db8::1"), port: "8443", exact: "[2001:db8::1]:8443"}},
 	}
 	for _, tt := range good {
 		t.Run(tt.entry, func(t *testing.T) {
@@ -74,12 +73,12 @@ func TestTransportSignsOnlyItsHosts(t *testing.T) {
 		want  bool
 	}{
 		{"default host of a sandbox key", nil, "https://testapi.smileidentity.com/v2/x", true},
-		{"sandbox key never goes to production", nil, "https://api.smileidentity.com/v2/x", false},
+
 		{"empty Hosts is the default", []string{}, "https://testapi.smileidentity.com/v2/x", true},
 		{"host case does not matter", nil, "https://TestAPI.SmileIdentity.com/v2/x", true},
 		{"default port written out", nil, "https://testapi.smileidentity.com:443/v2/x", true},
 		{"empty port is the default", nil, "https://testapi.smileidentity.com:/v2/x", true},
-		{"another port", nil, "https://testapi.smileidentity.com:8443/v2/x", false},
+		{"pinned port, another host", []string{"smile.test:8443"}, "https://smile.test:9443/v2/x", false},
 		{"trailing dot", nil, "https://testapi.smileidentity.com./v2/x", true},
 		{"two trailing dots", nil, "https://testapi.smileidentity.com../v2/x", false},
 		{"user info does not matter", nil, "https://someone:pw@testapi.smileidentity.com/v2/x", true},
@@ -121,19 +120,49 @@ func TestTransportSignsOnlyItsHosts(t *testing.T) {
 	}
 }
 
-func TestTransportProductionKeySignsForProductionOnly(t *testing.T) {
-	stub := &stubTransport{}
-	tr := &Transport{Base: stub, Key: productionKey}
-	for _, u := range []string{"https://api.smileidentity.com/v2/x", "https://testapi.smileidentity.com/v2/x"} {
-		req, _ := newRequest(t, http.MethodGet, u, "")
-		resp, err := tr.RoundTrip(req)
-		require.NoError(t, err)
-		resp.Body.Close()
+func TestTransportRefusesSmileIDHostsItDoesNotSignFor(t *testing.T) {
+	tests := []struct {
+		name  string
+		key   Key
+		hosts []string
+		url   string
+		want  string
+	}{
+		{"a sandbox key to production", transportKey, nil, "https://api.smileidentity.com/v1/job_status", "api.smileidentity.com is the production host, and Key is a sandbox key"},
+		{"a production key to the sandbox", productionKey, nil, "https://testapi.smileidentity.com/v2/x", "testapi.smileidentity.com is the sandbox host, and Key is a production key"},
+		{"a production key to the sandbox, v3", productionKey, nil, "https://testapi.smileidentity.com/v3/token", "is the sandbox host"},
+		{"another spelling", productionKey, nil, "https://TESTAPI.smileidentity.com./v2/x", "is the sandbox host"},
+		{"another port", transportKey, nil, "https://testapi.smileidentity.com:8443/v2/x", "testapi.smileidentity.com:8443 is not one of Transport.Hosts"},
+		{"plain http to the other environment", transportKey, nil, "http://api.smileidentity.com/v2/x", "is the production host"},
+		{"the key's own host, left out of Hosts", transportKey, []string{"smile.test"}, "https://testapi.smileidentity.com/v2/x", "is not one of Transport.Hosts"},
 	}
-	sent := stub.Sent()
-	require.Len(t, sent, 2)
-	assert.NotEmpty(t, sent[0].Header.Get("SmileID-Request-Signature"))
-	assert.Empty(t, sent[1].Header.Get("SmileID-Request-Signature"))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stub := &stubTransport{}
+			tr := &Transport{Base: stub, Key: tt.key, Hosts: tt.hosts}
+			req, body := newRequest(t, http.MethodPost, tt.url, `{"a":1}`)
+			resp, err := tr.RoundTrip(req)
+			assert.Nil(t, resp)
+			require.ErrorIs(t, err, ErrWrongEnvironment)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.Empty(t, stub.Sent(), "nothing sent")
+			assert.True(t, body.closed.Load())
+		})
+	}
+
+	t.Run("other hosts still pass", func(t *testing.T) {
+		stub := &stubTransport{}
+		tr := &Transport{Base: stub, Key: productionKey}
+		for _, u := range []string{"https://smileidentity.com/", "https://portal.smileidentity.com/v2/x", "https://api.smileidentity.com.evil.example/v2/x"} {
+			req, _ := newRequest(t, http.MethodGet, u, "")
+			resp, err := tr.RoundTrip(req)
+			require.NoError(t, err, u)
+			resp.Body.Close()
+		}
+		for _, sent := range stub.Sent() {
+			assert.Equal(t, http.Header{}, sent.Header, sent.URL)
+		}
+	})
 }
 
 func TestTransportRefusesInsecureRequests(t *testing.T) {
@@ -183,46 +212,5 @@ func TestTransportRefusesInsecureRequests(t *testing.T) {
 		_, err := tr.RoundTrip(req)
 		assert.ErrorIs(t, err, ErrInsecureRequest, "fails closed: net/http would not know the scheme either")
 		assert.Empty(t, stub.Sent())
-	})
-}
-
-func TestTransportRefusesInvalidConfiguration(t *testing.T) {
-	tests := []struct {
-		name   string
-		tr     Transport
-		reason string
-	}{
-		{"zero value", Transport{}, "Key: signer: invalid key"},
-		{"empty APIKey", Transport{Key: Key{ID: "k", PartnerID: "1", Environment: Sandbox}}, `"k": APIKey is empty`},
-		{"empty PartnerID", Transport{Key: Key{ID: "k", APIKey: "s", Environment: Sandbox}}, "PartnerID is empty"},
-		{"unknown Environment", Transport{Key: Key{ID: "k", PartnerID: "1", APIKey: "s", Environment: "live"}}, `Environment "live"`},
-		{"PartnerID with a line break", Transport{Key: Key{ID: "k", PartnerID: "1\r\nX: y", APIKey: "s", Environment: Sandbox}}, "Key.PartnerID"},
-		{"Hosts entry with a scheme", Transport{Key: transportKey, Hosts: []string{"ok.test", "https://api.smileidentity.com"}}, `Hosts[1] "https://api.smileidentity.com" has a scheme`},
-		{"empty Hosts entry", Transport{Key: transportKey, Hosts: []string{""}}, `Hosts[0] "" is empty`},
-		{"SourceSDK with a line break", Transport{Key: transportKey, SourceSDK: "go\n"}, "SourceSDK has"},
-		{"SourceSDKVersion not ASCII", Transport{Key: transportKey, SourceSDKVersion: "v1·0"}, "SourceSDKVersion has"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			stub := &stubTransport{}
-			tr := tt.tr
-			tr.Base = stub
-			for _, u := range []string{"https://testapi.smileidentity.com/v2/x", "https://example.com/"} {
-				req, body := newRequest(t, http.MethodPost, u, "{}")
-				resp, err := tr.RoundTrip(req)
-				require.ErrorIs(t, err, ErrInvalidTransport)
-				assert.Nil(t, resp)
-				assert.Contains(t, err.Error(), tt.reason)
-				assert.True(t, strings.HasPrefix(err.Error(), "signer: invalid Transport: "), err.Error())
-				assert.True(t, body.closed.Load())
-			}
-			assert.Empty(t, stub.Sent(), "fails closed: not even other hosts")
-		})
-	}
-
-	t.Run("a key error is also ErrInvalidKey", func(t *testing.T) {
-		tr := Transport{Base: &stubTransport{}}
-		_, err := tr.RoundTrip(&http.Request{URL: &url.URL{Scheme: "https", Host: "example.com"}, Header: http.Header{}})
-		assert.ErrorIs(t, err, ErrInvalidKey)
 	})
 }

@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -155,12 +156,163 @@ func TestTransportVerifiesJobStatusEndToEnd(t *testing.T) {
 
 	// An impostor that answers like Smile ID, without the key.
 	impostor := newTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ts := FormatTimestamp(transportTime)
+		ts := FormatTimestamp(replyTime)
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"job_complete":true,"job_success":true,"timestamp":"`+ts+`","signature":"`+Sign("guess", "085", ts)+`"}`)
 	}))
 	defer impostor.Close()
 	tr = &Transport{Base: impostor.Client().Transport, Key: transportKey, Hosts: []string{hostOf(t, impostor)}, VerifyResponses: true}
 	_, err = (&http.Client{Transport: tr}).Post(impostor.URL+"/v1/job_status", "application/json", strings.NewReader(`{}`))
+	assert.ErrorIs(t, err, ErrInvalidResponseSignature)
+}
+
+func TestTransportVerifiesHeaderSignedResponses(t *testing.T) {
+	const ts = "2026-11-21T10:00:01.000Z"
+	good := Sign(transportKey.APIKey, transportKey.PartnerID, ts)
+	trimmed := Sign(transportKey.APIKey, "85", ts)
+	forged := Sign("not-the-key", transportKey.PartnerID, ts)
+	const body = `{"status":"clear","message":"Verified"}`
+	tests := []struct {
+		name    string
+		header  http.Header
+		wantErr string // "": the response passes
+	}{
+		{"good signature", http.Header{"Response-Signature": {good}, "Response-Timestamp": {ts}}, ""},
+		{"good signature over the partner id without its zero", http.Header{"Response-Signature": {trimmed}, "Response-Timestamp": {ts}}, ""},
+		{"names spelt otherwise", http.Header{"response-signature": {good}, "RESPONSE-TIMESTAMP": {ts}}, ""},
+		{"neither header: passes", http.Header{"Content-Type": {"application/json"}}, ""},
+		{"forged signature", http.Header{"Response-Signature": {forged}, "Response-Timestamp": {ts}}, "signer: invalid response signature"},
+		{"timestamp changed", http.Header{"Response-Signature": {good}, "Response-Timestamp": {"2026-11-21T10:00:02.000Z"}}, "signer: invalid response signature"},
+		{"signature not base64", http.Header{"Response-Signature": {"nope"}, "Response-Timestamp": {ts}}, "signer: invalid response signature"},
+		{"signature alone", http.Header{"Response-Signature": {good}}, "missing or repeated"},
+		{"timestamp alone", http.Header{"Response-Timestamp": {ts}}, "missing or repeated"},
+		{"signature twice", http.Header{"Response-Signature": {good, good}, "Response-Timestamp": {ts}}, "missing or repeated"},
+		{"signature twice, once spelt otherwise", http.Header{"Response-Signature": {good}, "response-signature": {good}, "Response-Timestamp": {ts}}, "missing or repeated"},
+		{"timestamp twice", http.Header{"Response-Signature": {good}, "Response-Timestamp": {ts, ts}}, "missing or repeated"},
+	}
+	for _, tt := range tests {
+		for _, method := range []string{http.MethodPost, http.MethodHead} {
+			t.Run(tt.name+", "+method, func(t *testing.T) {
+				rb := newTrackedBody(body)
+				stub := &stubTransport{Response: &http.Response{StatusCode: 200, Header: tt.header, Body: rb, ContentLength: int64(len(body))}}
+				tr := &Transport{Base: stub, Key: transportKey, VerifyResponses: true}
+				req, _ := newRequest(t, method, "https://testapi.smileidentity.com/v2/x", "")
+				resp, err := tr.RoundTrip(req)
+				if tt.wantErr != "" {
+					assert.Nil(t, resp)
+					require.ErrorIs(t, err, ErrInvalidResponseSignature)
+					assert.Contains(t, err.Error(), tt.wantErr)
+					assert.NotContains(t, err.Error(), forged)
+					assert.True(t, rb.closed.Load())
+					return
+				}
+				require.NoError(t, err)
+				defer resp.Body.Close()
+				if method == http.MethodPost {
+					got, err := io.ReadAll(resp.Body)
+					require.NoError(t, err)
+					assert.Equal(t, body, string(got))
+				}
+			})
+		}
+	}
+}
+
+func TestTransportRefusesReflectedSignatures(t *testing.T) {
+	// A server (or proxy) that echoes what it got: the request's own
+	// signature and timestamp, which verify, and prove nothing.
+	echo := func(inHeaders, inBody bool) roundTripFunc {
+		return func(r *http.Request) (*http.Response, error) {
+			var ts, sig string
+			if isV1(r.URL.Path) {
+				body, _ := io.ReadAll(r.Body)
+				var fields struct{ Signature, Timestamp string }
+				_ = json.Unmarshal(body, &fields)
+				ts, sig = fields.Timestamp, fields.Signature
+			} else {
+				ts, sig = r.Header.Get("SmileID-Timestamp"), r.Header.Get("SmileID-Request-Signature")
+			}
+			resp := &http.Response{StatusCode: 200, Header: http.Header{}, Body: http.NoBody}
+			if inHeaders {
+				resp.Header.Set("Response-Signature", sig)
+				resp.Header.Set("Response-Timestamp", ts)
+			}
+			if inBody {
+				resp.Body = io.NopCloser(strings.NewReader(`{"signature":"` + sig + `","timestamp":"` + ts + `"}`))
+			}
+			return resp, nil
+		}
+	}
+	for _, path := range []string{"/v1/job_status", "/v2/job_status"} {
+		for _, c := range []struct {
+			name              string
+			inHeaders, inBody bool
+		}{{"in the headers", true, false}, {"in the body", false, true}, {"in both", true, true}} {
+			t.Run(path+", "+c.name, func(t *testing.T) {
+				tr := &Transport{Base: echo(c.inHeaders, c.inBody), Key: transportKey, VerifyResponses: true, Now: tickingClock()}
+				req, _ := newRequest(t, http.MethodPost, "https://testapi.smileidentity.com"+path, `{"job_id":"1"}`)
+				_, err := tr.RoundTrip(req)
+				require.ErrorIs(t, err, ErrInvalidResponseSignature)
+				assert.Contains(t, err.Error(), "the request's own signature and timestamp")
+			})
+		}
+	}
+}
+
+func TestTransportVerifiesBothCarriers(t *testing.T) {
+	const ts = "2026-11-21T10:00:01.000Z"
+	good := Sign(transportKey.APIKey, transportKey.PartnerID, ts)
+	forged := Sign("not-the-key", transportKey.PartnerID, ts)
+	signedBody := func(sig string) string { return `{"signature":"` + sig + `","timestamp":"` + ts + `"}` }
+	tests := []struct {
+		name       string
+		headerSig  string
+		body       string
+		wantPasses bool
+	}{
+		{"both good", good, signedBody(good), true},
+		{"good headers, forged body", good, signedBody(forged), false},
+		{"forged headers, good body", forged, signedBody(good), false},
+		{"good headers, body members broken", good, `{"signature":"` + good + `"}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stub := &stubTransport{Response: &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(tt.body)),
+				Header: http.Header{"Response-Signature": {tt.headerSig}, "Response-Timestamp": {ts}}}}
+			tr := &Transport{Base: stub, Key: transportKey, VerifyResponses: true}
+			req, _ := newRequest(t, http.MethodGet, "https://testapi.smileidentity.com/v3/aml/sync", "")
+			resp, err := tr.RoundTrip(req)
+			if tt.wantPasses {
+				require.NoError(t, err)
+				resp.Body.Close()
+				return
+			}
+			assert.ErrorIs(t, err, ErrInvalidResponseSignature)
+		})
+	}
+}
+
+func TestTransportVerifiesV3SyncAnswersEndToEnd(t *testing.T) {
+	x := newV3Fixture(t, nil)
+	x.tr.VerifyResponses = true
+	for _, path := range []string{"/v3/enhanced_kyc/sync", "/v3/aml/sync"} {
+		status, err := x.call(t, http.MethodPost, path, `{}`)
+		require.NoError(t, err, path)
+		assert.Equal(t, http.StatusOK, status)
+	}
+
+	impostor := newTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v3/token" {
+			io.WriteString(w, `{"token":"`+stubToken+`"}`)
+			return
+		}
+		ts := FormatTimestamp(replyTime)
+		w.Header().Set("Response-Timestamp", ts)
+		w.Header().Set("Response-Signature", Sign("guess", transportKey.PartnerID, ts))
+		io.WriteString(w, `{"status":"clear"}`)
+	}))
+	defer impostor.Close()
+	tr := &Transport{Base: impostor.Client().Transport, Key: transportKey, Hosts: []string{hostOf(t, impostor)}, VerifyResponses: true}
+	_, err := (&http.Client{Transport: tr}).Post(impostor.URL+"/v3/aml/sync", "application/json", strings.NewReader(`{}`))
 	assert.ErrorIs(t, err, ErrInvalidResponseSignature)
 }

@@ -14,9 +14,10 @@ import (
 	"github.com/smileguard/smileguard/signer"
 )
 
-// newClient returns an http.Client that signs every request bound for
-// Smile ID with key, verifies the signature of Smile ID's job_status
-// answers, and stays under ten requests a second. In production base and
+// newClient returns an http.Client that authenticates every request bound
+// for Smile ID with key (a signature on v1 and v2, a token on v3),
+// verifies the signature of Smile ID's signed answers, and stays under ten
+// requests a second. In production base and
 // hosts are nil: the client then signs for the key's environment
 // (testapi.smileidentity.com or api.smileidentity.com) and nothing else,
 // over the default transport.
@@ -28,9 +29,25 @@ func newClient(key signer.Key, base http.RoundTripper, hosts []string) *http.Cli
 			Hosts:           hosts,
 			Key:             key,
 			Limiter:         rate.NewLimiter(10, 10),
-			VerifyResponses: true, // refuse a job status whose signature does not verify
+			VerifyResponses: true, // refuse a signed answer whose signature does not verify
 		},
 	}
+}
+
+// kycResult is what /v3/enhanced_kyc/sync answers.
+type kycResult struct {
+	JobID   string `json:"job_id"`
+	Status  string `json:"status"` // clear, block, attention or error
+	Message string `json:"message"`
+}
+
+// enhancedKYC runs an Enhanced KYC check synchronously on v3: the
+// Transport gets a token from /v3/token (once, then as it expires) and
+// sends it as SmileID-Token; the answer is signed in its headers.
+func enhancedKYC(ctx context.Context, client *http.Client, baseURL string, job map[string]any) (kycResult, error) {
+	var result kycResult
+	err := postJSON(ctx, client, baseURL+"/v3/enhanced_kyc/sync", job, &result)
+	return result, err
 }
 
 // submitJob starts an Enhanced KYC job (v2: signed in the headers) and

@@ -1,7 +1,9 @@
-// Command client calls Smile ID with an http.Client that signs its
+// Command client calls Smile ID with an http.Client that authenticates its
 // requests (signer.Transport): it submits an Enhanced KYC job (a v2
 // endpoint, signed in the headers), asks for the job's status (/v1/job_status,
-// signed in the body) and verifies the signature on the answer. It runs
+// signed in the body) and verifies the signature on the answer, and runs
+// Enhanced KYC on v3 (a token from /v3/token, an answer signed in its
+// headers). It runs
 // against a local fake Smile ID over TLS (fakesmileid.go), so it needs no
 // account:
 //
@@ -57,11 +59,27 @@ func run(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "v1 /v1/job_status, signed in the body:         job_complete=%t job_success=%t code=%s, answer's signature verified\n",
 		status.JobComplete, status.JobSuccess, status.Code)
 
+	for _, job := range []string{"job-2", "job-3"} {
+		result, err := enhancedKYC(ctx, client, smileID.URL, map[string]any{
+			"country": "NG", "id_type": "NIN", "id_number": "00000000000", "job_id": job, "user_id": "user-1",
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "v3 /v3/enhanced_kyc/sync, with a token:        %s %s, answer's signature verified\n", result.Status, result.Message)
+	}
+	fmt.Fprintf(out, "v3 tokens fetched from /v3/token:              %d\n", smileID.tokenFetches())
+
 	smileID.forge.Store(true)
 	_, err = getJobStatus(ctx, client, smileID.URL, "user-1", "job-1")
 	if !errors.Is(err, signer.ErrInvalidResponseSignature) {
 		return fmt.Errorf("client: an answer signed with the wrong key was not refused: %v", err)
 	}
 	fmt.Fprintln(out, "v1 /v1/job_status, answered by an impostor:   refused (signer.ErrInvalidResponseSignature)")
+	_, err = enhancedKYC(ctx, client, smileID.URL, map[string]any{"job_id": "job-4"})
+	if !errors.Is(err, signer.ErrInvalidResponseSignature) {
+		return fmt.Errorf("client: a v3 answer signed with the wrong key was not refused: %v", err)
+	}
+	fmt.Fprintln(out, "v3 /v3/enhanced_kyc/sync, by an impostor:     refused (signer.ErrInvalidResponseSignature)")
 	return nil
 }

@@ -20,6 +20,10 @@ func TestRun(t *testing.T) {
 	assert.Contains(t, out.String(), "accepted, smile_job_id 0000000101")
 	assert.Contains(t, out.String(), "job_complete=true job_success=true code=1012, answer's signature verified")
 	assert.Contains(t, out.String(), "answered by an impostor:   refused")
+	assert.Contains(t, out.String(), "with a token:        clear Verified job-2, answer's signature verified")
+	assert.Contains(t, out.String(), "with a token:        clear Verified job-3")
+	assert.Contains(t, out.String(), "tokens fetched from /v3/token:              1")
+	assert.Contains(t, out.String(), "/v3/enhanced_kyc/sync, by an impostor:     refused")
 }
 
 func testKey() signer.Key {
@@ -46,6 +50,13 @@ func TestFakeSmileIDRefusesWhatIsNotSigned(t *testing.T) {
 			assert.ErrorContains(t, err, "401 Unauthorized")
 			_, err = getJobStatus(context.Background(), tt.client, smileID.URL, "user-1", "job-1")
 			assert.ErrorContains(t, err, "401 Unauthorized")
+			_, err = enhancedKYC(context.Background(), tt.client, smileID.URL, map[string]any{"job_id": "j"})
+			if tt.client.Transport == smileID.Client().Transport {
+				assert.ErrorContains(t, err, "401 Unauthorized", "no token, no answer")
+			} else {
+				assert.ErrorIs(t, err, signer.ErrToken, "another key gets no token")
+				assert.NotContains(t, err.Error(), other.APIKey)
+			}
 		})
 	}
 }
@@ -64,8 +75,14 @@ func TestClientSignsAndVerifies(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, jobStatus{JobComplete: true, JobSuccess: true, Code: "1012"}, status)
 
+	result, err := enhancedKYC(ctx, client, smileID.URL, map[string]any{"job_id": "job-9"})
+	require.NoError(t, err)
+	assert.Equal(t, kycResult{JobID: "job-9", Status: "clear", Message: "Verified job-9"}, result)
+
 	smileID.forge.Store(true)
 	_, err = getJobStatus(ctx, client, smileID.URL, "user-1", "job-1")
 	assert.ErrorIs(t, err, signer.ErrInvalidResponseSignature, "an answer not signed with the key is refused")
 	assert.NotContains(t, err.Error(), key.APIKey)
+	_, err = enhancedKYC(ctx, client, smileID.URL, map[string]any{"job_id": "job-9"})
+	assert.ErrorIs(t, err, signer.ErrInvalidResponseSignature, "a v3 answer too")
 }

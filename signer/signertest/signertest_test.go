@@ -2,6 +2,8 @@ package signertest_test
 
 import (
 	"encoding/json"
+	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,4 +48,75 @@ func TestSignCallbackRefusesNonObjects(t *testing.T) {
 		_, err := signertest.SignCallback(key, []byte(body), time.Now())
 		assert.Error(t, err, body)
 	}
+}
+
+func TestCallbackHeaders(t *testing.T) {
+	at := time.Date(2026, 11, 21, 10, 0, 0, 123456789, time.UTC)
+	h := signertest.CallbackHeaders(key, at)
+	assert.Equal(t, http.Header{
+		"Response-Signature": {signer.Sign(key.APIKey, "085", "2026-11-21T10:00:00.123Z")},
+		"Response-Timestamp": {"2026-11-21T10:00:00.123Z"},
+	}, h)
+	assert.Len(t, h.Values("response-signature"), 1, "canonical names: Get and Values find them")
+	ring, err := signer.NewKeyring(key)
+	require.NoError(t, err)
+	_, err = ring.Verify(h.Get("Response-Timestamp"), h.Get("Response-Signature"))
+	assert.NoError(t, err)
+}
+
+func TestSignerHandsOutAMillisecondEach(t *testing.T) {
+	fixed := time.Date(2026, 11, 21, 10, 0, 0, 500_000, time.UTC) // sub-millisecond part dropped
+	s := &signertest.Signer{Key: key, Now: func() time.Time { return fixed }}
+	const goroutines, each = 8, 50
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	var wg sync.WaitGroup
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				var ts, sig string
+				if (g+i)%2 == 0 {
+					body, err := s.SignCallback([]byte(`{"SmileJobID":"1"}`))
+					if !assert.NoError(t, err) {
+						return
+					}
+					var got struct{ Signature, Timestamp string }
+					if !assert.NoError(t, json.Unmarshal(body, &got)) {
+						return
+					}
+					ts, sig = got.Timestamp, got.Signature
+				} else {
+					h := s.CallbackHeaders()
+					ts, sig = h.Get("Response-Timestamp"), h.Get("Response-Signature")
+				}
+				assert.True(t, signer.Verify(key.APIKey, key.PartnerID, ts, sig))
+				mu.Lock()
+				assert.False(t, seen[ts], "timestamp %s handed out twice", ts)
+				seen[ts] = true
+				mu.Unlock()
+			}
+		}(g)
+	}
+	wg.Wait()
+	require.Len(t, seen, goroutines*each)
+	assert.True(t, seen["2026-11-21T10:00:00.000Z"], "the first at Now")
+	assert.True(t, seen[signer.FormatTimestamp(fixed.Add((goroutines*each-1)*time.Millisecond))], "then a millisecond each")
+
+	t.Run("a clock that moves on is followed", func(t *testing.T) {
+		now := fixed
+		s := &signertest.Signer{Key: key, Now: func() time.Time { return now }}
+		assert.Equal(t, fixed.Truncate(time.Millisecond), s.Next())
+		now = fixed.Add(time.Hour)
+		assert.Equal(t, now.Truncate(time.Millisecond), s.Next())
+		now = fixed // backwards: never behind the last
+		assert.Equal(t, fixed.Add(time.Hour+time.Millisecond).Truncate(time.Millisecond), s.Next())
+	})
+
+	t.Run("the zero Now is the wall clock", func(t *testing.T) {
+		s := &signertest.Signer{Key: key}
+		before := time.Now().Truncate(time.Millisecond)
+		assert.False(t, s.Next().Before(before))
+	})
 }

@@ -180,7 +180,7 @@ func TestFromEnvNamesEveryBadVariable(t *testing.T) {
 		{"a key's API key missing", without(minimal, "SMILEID_PRODUCTION_API_KEY"),
 			[]string{`SMILEID_PRODUCTION_API_KEY is not set (key "production")`}},
 		{"a key's partner id missing", without(minimal, "SMILEID_PRODUCTION_PARTNER_ID"), []string{"SMILEID_PRODUCTION_PARTNER_ID is not set"}},
-		{"a key's environment unknown", with(minimal, "SMILEID_PRODUCTION_ENVIRONMENT", "prod"), []string{`invalid key "production"`, `"prod"`}},
+		{"a key's environment unknown", with(minimal, "SMILEID_PRODUCTION_ENVIRONMENT", "prod"), []string{`SMILEID_PRODUCTION_ENVIRONMENT: signer: invalid key "production": Environment is neither`}},
 		{"key with the newline of a secrets file", with(minimal, "SMILEID_PRODUCTION_API_KEY", testProductionKey+"\n"),
 			[]string{`invalid key "production": APIKey has leading or trailing white space`}},
 		{"a sandbox key in the production slot", with(minimal, "SMILEID_PRODUCTION_API_KEY", testSandboxKey),

@@ -19,5 +19,5 @@ func ExampleFromEnv() {
 		return value, ok
 	})
 	fmt.Println(err)
-	// Output: receiver: bad configuration: signer: cannot load keys: SMILEID_KEYS: signer: invalid key "production-2026-11": APIKey has leading or trailing white space; SMILEGUARD_LISTEN "8080": not host:port
+	// Output: receiver: bad configuration: signer: cannot load keys: SMILEID_PRODUCTION_2026_11_API_KEY: signer: invalid key "production-2026-11": APIKey has leading or trailing white space; SMILEGUARD_LISTEN "8080": not host:port
 }
