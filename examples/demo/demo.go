@@ -165,10 +165,9 @@ func (d *demo) signHeaders(key signer.Key, offset time.Duration) http.Header {
 		at = at.Add(time.Millisecond)
 	}
 	d.timestamps[at.UnixMilli()] = true
-	ts := signer.FormatTimestamp(at)
-	sig := signer.Sign(key.APIKey, key.PartnerID, ts)
-	d.signatures = append(d.signatures, sig)
-	return http.Header{middleware.SignatureHeader: {sig}, middleware.TimestampHeader: {ts}}
+	h := signertest.CallbackHeaders(key, at)
+	d.signatures = append(d.signatures, h.Get(middleware.SignatureHeader))
+	return h
 }
 
 // request is one HTTP request of a scenario.

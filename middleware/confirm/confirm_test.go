@@ -86,7 +86,10 @@ func (f *fakeSmileID) jobStatus(w http.ResponseWriter, r *http.Request) {
 		},
 	}
 	if !unsigned {
-		ts := signer.FormatTimestamp(time.Now())
+		// A millisecond after the request's: over loopback the answer can
+		// come in the request's own millisecond, and the Transport takes an
+		// answer with the request's signature for a reflection.
+		ts := signer.FormatTimestamp(time.Now().Add(time.Millisecond))
 		key := productionKey.APIKey
 		if forged {
 			key = "not the key"
@@ -103,7 +106,7 @@ func (f *fakeSmileID) v3Status(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("job")
 	f.mu.Lock()
-	f.asked = append(f.asked, id)
+	f.asked = append(f.asked, r.URL.EscapedPath())
 	j, ok := f.jobs[id]
 	f.mu.Unlock()
 	if !ok {
@@ -239,5 +242,41 @@ func TestTwinsThroughTheVerifier(t *testing.T) {
 	}
 	if want := []string{"0000000001", "0000000002 (confirmed)"}; strings.Join(handled, ",") != strings.Join(want, ",") {
 		t.Fatalf("handled %v, want %v", handled, want)
+	}
+}
+
+const v3WebhookBody = `{"job_id":"job_01jd8m3xq4y5z6a7b8c9d0e1f2","user_id":"user_01jd8m3xq4y5z6a7b8c9d0e1f3",` +
+	`"status":"clear","message":"Verified","product":"enhanced_kyc","created_at":"2026-11-21T10:00:00.000Z"}`
+
+func TestConfirmHeaderSignedWithV3Status(t *testing.T) {
+	f := newFake(t)
+	f.jobs["job_01jd8m3xq4y5z6a7b8c9d0e1f2"] = job{status: "clear", userID: "user_01jd8m3xq4y5z6a7b8c9d0e1f3"}
+	c := confirmer(t, f)
+	cb := middleware.Callback{KeyID: productionKey.ID, Environment: signer.Production, Format: middleware.HeaderSigned}
+	for _, tt := range []struct {
+		name    string
+		body    string
+		refuted bool
+	}{
+		{"Smile ID's status matches", v3WebhookBody, false},
+		{"another status", strings.Replace(v3WebhookBody, `"clear"`, `"block"`, 1), true},
+		{"another user", strings.Replace(v3WebhookBody, `user_01jd8m3xq4y5z6a7b8c9d0e1f3`, `user_01jd8m3xq4y5z6a7b8c9d0e1f9`, 1), true},
+		{"a job Smile ID does not know", strings.Replace(v3WebhookBody, `e1f2"`, `e1f4"`, 1), true},
+		{"no job id (One-Time AML strips it)", `{"status":"clear","product":"aml"}`, true},
+		{"a job id that would climb the path", strings.Replace(v3WebhookBody, `job_01jd8m3xq4y5z6a7b8c9d0e1f2`, `../../v1/job_status`, 1), true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := c.Confirm(context.Background(), cb, []byte(tt.body))
+			if tt.refuted != errors.Is(err, middleware.ErrNotConfirmed) || (!tt.refuted && err != nil) {
+				t.Fatalf("err %v, refuted want %v", err, tt.refuted)
+			}
+		})
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, asked := range f.asked {
+		if !strings.HasPrefix(asked, "/v3/status/") || strings.Contains(strings.TrimPrefix(asked, "/v3/status/"), "/") {
+			t.Fatalf("a job id reached Smile ID as more than one path segment: %q", asked)
+		}
 	}
 }
