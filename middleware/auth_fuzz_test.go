@@ -58,9 +58,10 @@ func FuzzCallbackAuthCheck(f *testing.F) {
 		{"Bearer tok 123", false},
 		{"Bearer\ttok_123", false},
 		{"Bearer tok_123\x00", false},
-		// A scheme not configured, and one over MaxAuthorizationBytes.
+		// A scheme not configured. (A header over MaxAuthorizationBytes
+		// is TestCallbackAuthCheck's: a seed that long costs up to a
+		// minute of minimising whenever a mutant of it is new.)
 		{"Digest a=b", false},
-		{"Bearer " + strings.Repeat("t", MaxAuthorizationBytes), false},
 	} {
 		f.Add(seed.header, seed.twice)
 	}
