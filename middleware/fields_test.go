@@ -176,12 +176,17 @@ func FuzzFindFields(f *testing.F) {
 		`{"signature":null,"timestamp":"t"}`,
 		`{"signature":"s","timestamp":2026}`,
 		// Names a byte away from a case variant (the bug of issue 12 was
-		// one): a capital in place of the exact name, one letter short or
-		// long, one level down, ſ and K alone, ſ escaped and a letter
-		// short, a dotless ı.
+		// one): a capital in place of the exact name; beside the exact
+		// names, capitals a letter short or one byte too many, plainly
+		// and escaped, one level down; ſ and K alone, ſ escaped and a
+		// letter short, a dotless ı.
 		`{"Signature":"s","timestamp":"t"}`,
 		`{` + ok + `,"Signatur":0}`,
 		`{` + ok + `,"TIMESTAMPS":0}`,
+		`{` + ok + `,"SignatureS":0}`,
+		`{` + ok + `,"_TimeStamp":0}`,
+		`{` + ok + `,"sig-Nature":0}`,
+		`{` + ok + `,"\u0053ignaturee":0}`,
 		`{` + ok + `,"p":{"Signature":0}}`,
 		"{" + ok + ",\"\u017f\":1,\"\u212a\":2,\"sıgnature\":3}",
 		`{` + ok + `,"\u017fignatur":1}`,
