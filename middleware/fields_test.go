@@ -182,7 +182,7 @@ func FuzzFindFields(f *testing.F) {
 		// letter short, a dotless ı.
 		`{"Signature":"s","timestamp":"t"}`,
 		`{` + ok + `,"Signatur":0}`,
-		`{` + ok + `,"TIMESTAMPS":0}`,
+		`{` + ok + `,"TIMESTAMPS":0,"Signatory":1}`,
 		`{` + ok + `,"SignatureS":0}`,
 		`{` + ok + `,"_TimeStamp":0}`,
 		`{` + ok + `,"sig-Nature":0}`,
@@ -194,9 +194,26 @@ func FuzzFindFields(f *testing.F) {
 		// surrogate, every short escape, an invalid byte.
 		`{"signature":"\ud83d\ude00\ud800","timestamp":"\u0032026\"\\\/\b\f\n\r\t"}`,
 		"{\"signature\":\"\xff\xc5\xbf\",\"timestamp\":\"é\"}",
-		// Numbers of every shape beside the names, then an invalid one.
-		`{` + ok + `,"n":[-0,1.5e+10,0.25E-3,123]}`,
+		// Numbers of every shape and the literals beside the names, then
+		// an invalid number, a bad escape, a control byte, a cut.
+		`{` + ok + `,"n":[-0,1.5e+10,0.25E-3,123],"l":[true,false,null]}`,
 		`{` + ok + `,"n":01}`,
+		`{` + ok + `,"e":"\x"}`,
+		"{" + ok + ",\"c\":\"\x1f\"}",
+		`{"signature":"s","timestamp":"t`,
+		// Invalid nested values: trailing commas, a member without a
+		// value, a bad literal, a bad \u, a bare dot and exponent,
+		// mismatched brackets; a missing comma and colon at top level.
+		`{` + ok + `,"a":[1,]}`,
+		`{` + ok + `,"a":{"b":1,}}`,
+		`{` + ok + `,"b":{"c"}}`,
+		`{` + ok + `,"d":nul}`,
+		`{` + ok + `,"e":"\uZZZZ"}`,
+		`{` + ok + `,"n":[1.,1e]}`,
+		`{` + ok + `,"a":[{"b":1}}`,
+		`{` + ok + ` "x":1}`,
+		`{"signature" "s"}`,
+		`{}`,
 		// Depth: nested containers, arrays and objects, with the names
 		// inside. (Long seeds cost up to a minute of minimising whenever
 		// a mutant of them is new: the 10000-level limit is TestScan's.)

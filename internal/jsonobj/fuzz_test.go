@@ -33,6 +33,9 @@ func FuzzScan(f *testing.F) {
 		// (U+017F) raw and escaped, K (U+212A), dotless ı, one letter
 		// long or short.
 		`{"Signature":1,"TIMESTAMP":2,"\u0053ignature":3,"time\u017Ftamp":4,"Timestamps":5,"signatur":6}`,
+		// Escaped names one character long or short, and with É, whose
+		// fold walks its orbit.
+		`{"\u0073ignaturee":1,"\u0073ignatur":2,"s\u00c9gnature":3}`,
 		"{\"\u017fignature\":1,\"\u212aignature\":2,\"sıgnature\":3,\"\u017f\u017fignature\":4}",
 		// Invalid UTF-8 in names and values: a lone lead byte where ſ
 		// would be, a stray continuation byte, a truncated rune.
@@ -62,6 +65,8 @@ func FuzzScan(f *testing.F) {
 		// What may follow or precede the object: a byte order mark,
 		// another object, garbage, a NUL.
 		"\xef\xbb\xbf{}", `{} {}`, `{}x`, "{}\x00",
+		// Nothing, and documents cut short in each kind of token.
+		``, ` `, `{"a":`, `{"a":[`, `{"a":"abc`, `{"a":"\`, `{"a":"\u12`, `{"a":1.5e`,
 	} {
 		f.Add([]byte(seed))
 	}
