@@ -13,6 +13,11 @@ import (
 // exactly the headers that carry an accepted credential, answers every
 // other with one of its fixed errors (so no text of the header) matching
 // one of its three sentinels, and a 4xx.
+//
+// testdata/fuzz/FuzzCallbackAuthCheck holds the inputs that once failed:
+// an accepted Basic credential with an LF (d52480585be02f83) or a CR
+// (f7ebc245be34ff3e) inside, which the base64 decoder skips; both were
+// accepted until Check required visible ASCII.
 func FuzzCallbackAuthCheck(f *testing.F) {
 	cfg := AuthConfig{
 		Basic:  []BasicCredential{{User: "smileid", Password: "pa:ss"}, {User: "", Password: "x"}},
