@@ -1,8 +1,6 @@
 package middleware
 
 import (
-	"bytes"
-
 	"github.com/smileguard/smileguard/internal/jsonobj"
 )
 
@@ -37,15 +35,4 @@ func findFields(body []byte) (signature, timestamp []byte, err error) {
 		return nil, nil, errCaseVariant
 	}
 	return found.Signature, found.Timestamp, nil
-}
-
-// plainString returns the contents of a string token that has no escapes,
-// which decodes to itself if it is valid UTF-8 (invalid bytes become U+FFFD;
-// ParseTimestamp refuses any non-ASCII byte either way).
-func plainString(raw []byte) ([]byte, bool) {
-	body := raw[1 : len(raw)-1]
-	if bytes.IndexByte(body, '\\') >= 0 {
-		return nil, false
-	}
-	return body, true
 }
