@@ -7,15 +7,20 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/smileguard/smileguard/middleware"
 	"github.com/smileguard/smileguard/signer"
 )
 
 // deliveryStep is how far the benchmark clock moves from one delivery to
-// the next: ten callbacks a second. A replay store then holds about 6,000
-// live deliveries once the first ten minutes of benchmark time have
-// passed (the default store takes 100,000), and expires one for each it
-// admits, as a busy receiver's does.
-const deliveryStep = 100 * time.Millisecond
+// the next: a hundred callbacks a second. A replay store then holds about
+// 60,000 live deliveries once ten minutes of benchmark time have passed
+// (the default store takes 100,000), and expires one for each it admits,
+// as a busy receiver's does.
+const deliveryStep = 10 * time.Millisecond
+
+// liveDeliveries is about how many deliveries a replay store holds at
+// once, in steady state: how long it remembers one over deliveryStep.
+const liveDeliveries = int((2*middleware.DefaultTolerance + time.Second) / deliveryStep)
 
 // pairsPerBatch is how many (timestamp, signature) pairs are signed at a
 // time, with the timer stopped.
@@ -41,8 +46,9 @@ type freshCallbacks struct {
 	signature []byte // the signature member's contents, within body
 	key       signer.Key
 	clock     *benchClock
-	next      time.Time // the timestamp of the next pair to sign
+	at        time.Time // the timestamp of the next pair to sign
 	pairs     []signedPair
+	used      int // of pairs
 }
 
 type signedPair struct {
@@ -54,7 +60,7 @@ type signedPair struct {
 // newFreshCallbacks returns fresh deliveries of body, a callback signed by
 // key at callbackNow, on clock.
 func newFreshCallbacks(tb testing.TB, key signer.Key, body []byte, clock *benchClock) *freshCallbacks {
-	f := &freshCallbacks{body: bytes.Clone(body), key: key, clock: clock, next: callbackNow}
+	f := &freshCallbacks{body: bytes.Clone(body), key: key, clock: clock, at: callbackNow}
 	f.timestamp = memberContents(tb, f.body, `"timestamp":"`, len(signedPair{}.timestamp))
 	f.signature = memberContents(tb, f.body, `"signature":"`, len(signedPair{}.signature))
 	clock.now = callbackNow
@@ -73,27 +79,31 @@ func memberContents(tb testing.TB, body []byte, open string, size int) []byte {
 }
 
 // sign signs the next n pairs (at most pairsPerBatch), each deliveryStep
-// after the one before.
+// after the one before, for next.
 func (f *freshCallbacks) sign(n int) {
-	n = min(n, pairsPerBatch)
+	n = max(1, min(n, pairsPerBatch))
 	if cap(f.pairs) < n {
 		f.pairs = make([]signedPair, n)
 	}
-	f.pairs = f.pairs[:n]
+	f.pairs, f.used = f.pairs[:n], 0
 	for i := range f.pairs {
 		p := &f.pairs[i]
-		p.at = f.next
-		ts := signer.FormatTimestamp(f.next)
+		p.at = f.at
+		ts := signer.FormatTimestamp(f.at)
 		copy(p.timestamp[:], ts)
 		copy(p.signature[:], signer.Sign(f.key.APIKey, f.key.PartnerID, ts))
-		f.next = f.next.Add(deliveryStep)
+		f.at = f.at.Add(deliveryStep)
 	}
 }
 
-// use writes the i-th signed pair into the body and moves the clock to
+// signed reports whether a signed pair is left for next.
+func (f *freshCallbacks) signed() bool { return f.used < len(f.pairs) }
+
+// next writes the next signed pair into the body and moves the clock to
 // its timestamp.
-func (f *freshCallbacks) use(i int) {
-	p := &f.pairs[i]
+func (f *freshCallbacks) next() {
+	p := &f.pairs[f.used]
+	f.used++
 	copy(f.timestamp, p.timestamp[:])
 	copy(f.signature, p.signature[:])
 	f.clock.now = p.at
