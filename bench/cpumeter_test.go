@@ -58,10 +58,8 @@ func (m *cpuMeter) resume() {
 // reports "cpu-ns/op" (the thread's) and "proc-cpu-ns/op" (the process's),
 // or nothing where the system cannot tell a thread's CPU time.
 //
-// getrusage reports microseconds, and a thread's first microseconds on a
-// core include waking it, so a run of a few iterations (go test
-// -benchtime=1x) reports a figure that means little; its wall time is no
-// better.
+// A run of a few iterations (go test -benchtime=1x) reports a figure that
+// means little, as its wall time does.
 func (m *cpuMeter) report(b *testing.B) {
 	m.pause()
 	runtime.UnlockOSThread()
