@@ -32,6 +32,10 @@ type Result struct {
 	// ("proc-cpu-ns/op"), where the benchmark reports them.
 	CPUNsPerOp     []float64
 	ProcCPUNsPerOp []float64
+	// Ratios are the metrics a benchmark reports as a ratio of its own
+	// ("guard/floor-cpu": a unit with a "/" that is not per op or per
+	// second), by unit.
+	Ratios map[string][]float64
 }
 
 // Runs is the text output of go test -bench: the results in the order they
@@ -93,6 +97,13 @@ func Parse(r io.Reader) (Runs, error) {
 				res.CPUNsPerOp = append(res.CPUNsPerOp, v)
 			case "proc-cpu-ns/op":
 				res.ProcCPUNsPerOp = append(res.ProcCPUNsPerOp, v)
+			default:
+				if unit := fields[i+1]; isRatio(unit) {
+					if res.Ratios == nil {
+						res.Ratios = map[string][]float64{}
+					}
+					res.Ratios[unit] = append(res.Ratios[unit], v)
+				}
 			}
 		}
 	}
@@ -105,10 +116,18 @@ func Parse(r io.Reader) (Runs, error) {
 	return runs, nil
 }
 
+// isRatio reports whether a metric's unit names a ratio: "a/b", but not a
+// figure per op or per second ("ns/op", "MB/s").
+func isRatio(unit string) bool {
+	return strings.Contains(unit, "/") && !strings.HasSuffix(unit, "/op") && !strings.HasSuffix(unit, "/s")
+}
+
 // Format writes runs as a markdown table, one row per result in input
 // order, then a line on how the figures were taken. The CPU columns are
 // there if some result has CPU times; the floor columns if some group has
-// a floor contender.
+// a floor contender. The results that report ratios of their own are in a
+// second table, one column per ratio: the median over runs and its
+// spread.
 //
 // The ratio to smileguard, or to the floor, is the median over runs of the
 // ratio within a run when both have the same number of runs (benchtable's
@@ -145,8 +164,13 @@ func Format(w io.Writer, runs Runs) error {
 	b.WriteString("|" + strings.Join(align, "|") + "|\n")
 
 	counts := map[int]bool{}
+	var withRatios []*Result
 	for _, r := range runs.Results {
 		counts[len(r.NsPerOp)] = true
+		if len(r.Ratios) > 0 {
+			withRatios = append(withRatios, r)
+			continue
+		}
 		contender := r.Contender
 		if contender == reference {
 			contender = "**" + contender + "**"
@@ -163,6 +187,9 @@ func Format(w io.Writer, runs Runs) error {
 		}
 		writeRow(&b, row)
 	}
+	if len(withRatios) > 0 {
+		writeRatios(&b, withRatios)
+	}
 	var n []int
 	for c := range counts {
 		n = append(n, c)
@@ -170,9 +197,12 @@ func Format(w io.Writer, runs Runs) error {
 	slices.Sort(n)
 	fmt.Fprintf(&b, "\nMedian of %s runs each (go test -bench -benchmem); spread is (max − min) / median;"+
 		" the ratio is the median of the ratios within each run.", joinInts(n))
+	if len(withRatios) > 0 {
+		b.WriteString(" The second table's ratios are measured by each benchmark itself, and are the median over runs.")
+	}
 	if withCPU {
-		b.WriteString(" CPU is the benchmark goroutine's thread's (RUSAGE_THREAD), process CPU every thread's" +
-			" (RUSAGE_SELF, the garbage collector's workers included).")
+		b.WriteString(" CPU is the benchmark goroutine's thread's (its CPU clock), process CPU every thread's" +
+			" (the process's CPU clock: the garbage collector's workers included).")
 	}
 	if len(runs.Env) > 0 {
 		fmt.Fprintf(&b, " %s.", strings.Join(runs.Env, ", "))
@@ -180,6 +210,42 @@ func Format(w io.Writer, runs Runs) error {
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeRatios writes the table of the results that report ratios.
+func writeRatios(b *strings.Builder, results []*Result) {
+	var units []string
+	for _, r := range results {
+		for unit := range r.Ratios {
+			if !slices.Contains(units, unit) {
+				units = append(units, unit)
+			}
+		}
+	}
+	slices.Sort(units)
+	header, align := []string{"benchmark"}, []string{"---"}
+	for _, unit := range units {
+		header = append(header, unit, "spread")
+		align = append(align, "--:", "--:")
+	}
+	b.WriteString("\n")
+	writeRow(b, header)
+	b.WriteString("|" + strings.Join(align, "|") + "|\n")
+	for _, r := range results {
+		row := []string{strings.TrimPrefix(r.Group+"/"+r.Contender, "Benchmark")}
+		if r.Group == r.Contender {
+			row[0] = strings.TrimPrefix(r.Group, "Benchmark")
+		}
+		for _, unit := range units {
+			values := r.Ratios[unit]
+			if len(values) == 0 {
+				row = append(row, "", "")
+				continue
+			}
+			row = append(row, formatRatio(median(values)), formatSpread(values))
+		}
+		writeRow(b, row)
+	}
 }
 
 func writeRow(b *strings.Builder, cells []string) {
