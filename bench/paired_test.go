@@ -14,9 +14,10 @@ import (
 // tenants barely moves within a pair of blocks.
 const pairedBlockBytes = 256 << 10
 
-// pairedGroup is how many pairs of blocks make one mean of
-// BenchmarkGuardOverFloor's median of means: 16 to 40 milliseconds.
-const pairedGroup = 16
+// pairedGroups is how many means BenchmarkGuardOverFloor's median of
+// means takes the median of: each the mean of as many pairs of blocks as
+// the run has, over pairedGroups.
+const pairedGroups = 16
 
 // BenchmarkGuardOverFloor sends fresh 2 KB and 1.5 MB callbacks to the
 // whole Guard and to the floor in turns, a block of deliveries each (about
@@ -26,8 +27,9 @@ const pairedGroup = 16
 // CPU time). Blocks a millisecond apart meet the same load from the
 // machine's other tenants, which BenchmarkCallback's runs, a second or
 // more apart, do not: the ratio holds from run to run where theirs swings.
-// Each ratio is a median of means: the ratio of the sums over each group
-// of pairedGroup consecutive pairs of blocks, and the median of those. The
+// Each ratio is a median of means: the ratio of the sums over each of
+// pairedGroups groups of consecutive pairs of blocks, and the median of
+// those. The
 // sums keep the Guard's skew (now and then a delivery allocates fresh
 // memory for its body and costs several times the others), which a median
 // of single blocks would drop; the median over groups drops the rare
@@ -51,6 +53,7 @@ func BenchmarkGuardOverFloor(b *testing.B) {
 				handlers[i] = c(b, clock, nexts[i])
 			}
 			block := max(1, pairedBlockBytes/len(in.body))
+			group := max(1, (b.N+block-1)/block/pairedGroups) // pairs of blocks
 			warm := min(b.N, liveDeliveries)
 			send := func(h http.Handler, n int) {
 				for range n {
@@ -103,7 +106,7 @@ func BenchmarkGuardOverFloor(b *testing.B) {
 					wall[side], groupWall[side] = wall[side]+blockWall, groupWall[side]+blockWall
 					cpu[side], groupCPU[side] = cpu[side]+blockCPU, groupCPU[side]+blockCPU
 				}
-				if pair%pairedGroup == pairedGroup-1 {
+				if pair%group == group-1 {
 					endGroup()
 				}
 				done += n
