@@ -147,7 +147,7 @@ func Format(w io.Writer, runs Runs) error {
 	}
 	withFloor := len(floors) > 0
 
-	var b strings.Builder
+	var b, rows strings.Builder
 	header := []string{"benchmark", "contender", "ns/op", "spread"}
 	align := []string{"---", "---", "--:", "--:"}
 	if withCPU {
@@ -160,8 +160,6 @@ func Format(w io.Writer, runs Runs) error {
 		header = append(header, "× floor's time", "× floor's CPU", "× floor's process CPU")
 		align = append(align, "--:", "--:", "--:")
 	}
-	writeRow(&b, header)
-	b.WriteString("|" + strings.Join(align, "|") + "|\n")
 
 	counts := map[int]bool{}
 	var withRatios []*Result
@@ -185,9 +183,17 @@ func Format(w io.Writer, runs Runs) error {
 			row = append(row, ratioCell(r.NsPerOp, base, nsPerOp), ratioCell(r.CPUNsPerOp, base, cpuNsPerOp),
 				ratioCell(r.ProcCPUNsPerOp, base, procCPUNsPerOp))
 		}
-		writeRow(&b, row)
+		writeRow(&rows, row)
+	}
+	if rows.Len() > 0 {
+		writeRow(&b, header)
+		b.WriteString("|" + strings.Join(align, "|") + "|\n")
+		b.WriteString(rows.String())
 	}
 	if len(withRatios) > 0 {
+		if rows.Len() > 0 {
+			b.WriteString("\n")
+		}
 		writeRatios(&b, withRatios)
 	}
 	var n []int
@@ -228,7 +234,6 @@ func writeRatios(b *strings.Builder, results []*Result) {
 		header = append(header, unit, "spread")
 		align = append(align, "--:", "--:")
 	}
-	b.WriteString("\n")
 	writeRow(b, header)
 	b.WriteString("|" + strings.Join(align, "|") + "|\n")
 	for _, r := range results {

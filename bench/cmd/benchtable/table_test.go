@@ -143,3 +143,13 @@ func TestFormatRatios(t *testing.T) {
 Median of 3 runs each (go test -bench -benchmem); spread is (max − min) / median; the ratio is the median of the ratios within each run. The second table's ratios are measured by each benchmark itself, and are the median over runs.
 `, b.String())
 }
+
+// TestFormatRatiosAlone checks that a run of ratio benchmarks alone has no
+// empty first table.
+func TestFormatRatiosAlone(t *testing.T) {
+	runs := Runs{Results: []*Result{{Group: "BenchmarkGuardOverFloor", Contender: "2KB", NsPerOp: []float64{9000},
+		Ratios: map[string][]float64{"guard/floor-cpu": {1.25}}}}}
+	var b bytes.Buffer
+	require.NoError(t, Format(&b, runs))
+	assert.True(t, strings.HasPrefix(b.String(), "| benchmark | guard/floor-cpu | spread |\n"), b.String())
+}
