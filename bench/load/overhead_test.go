@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -37,6 +38,7 @@ var (
 	runOverhead      = flag.Bool("overhead", false, "measure what the guard costs in throughput: the receiver with and without it, 50 and 200 clients")
 	overheadDuration = flag.Duration("overhead-duration", 10*time.Second, "measured time at each client count")
 	overheadRounds   = flag.Int("overhead-rounds", 10, "parts the measured time is cut into, for the spread of the cost")
+	overheadProfile  = flag.String("overhead-profile", "", "directory for CPU profiles of the server processes (server-guarded-200.prof: the guarded one's at 200 clients)")
 )
 
 // overheadClients are the client counts of the issue.
@@ -181,7 +183,7 @@ func measureOverhead(t *testing.T, clients int, duration time.Duration, rounds i
 	runtime.GC() // each client count starts from the same clean heap
 	var servers [2]*serverProcess
 	for i := range servers {
-		sp, err := startServerProcess(t, i == guarded)
+		sp, err := startServerProcess(t, i == guarded, clients)
 		require.NoError(t, err)
 		servers[i] = sp
 	}
@@ -287,10 +289,15 @@ type serverProcess struct {
 }
 
 // startServerProcess starts this test binary as the guarded or the bare
-// server, and reads the address it listens on. The child is stopped by
+// server for a run of clients, and reads the address it listens on. The child is stopped by
 // t.Cleanup if not before.
-func startServerProcess(t *testing.T, guarded bool) (*serverProcess, error) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestOverheadServer$", "-test.count=1", "-test.timeout=30m")
+func startServerProcess(t *testing.T, guarded bool, clients int) (*serverProcess, error) {
+	args := []string{"-test.run=^TestOverheadServer$", "-test.count=1", "-test.timeout=30m"}
+	if *overheadProfile != "" {
+		name := fmt.Sprintf("server-%s-%d.prof", map[bool]string{false: "bare", true: "guarded"}[guarded], clients)
+		args = append(args, "-test.cpuprofile="+filepath.Join(*overheadProfile, name))
+	}
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%v", serverEnv, guarded))
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
