@@ -34,10 +34,12 @@ func newLeaseKeeper(store ReplayStore, lease time.Duration, now func() time.Time
 	return k
 }
 
-// hold starts renewing d's claim until release.
+// hold starts renewing d's claim until release. Its first renewal comes
+// at the second tick after it (the first notes when it was seen), within
+// two thirds of a lease: the hot path does not read the clock.
 func (k *leaseKeeper) hold(d *delivery) {
 	k.mu.Lock()
-	d.renewedAt = time.Now()
+	d.renewedAt = time.Time{}
 	d.holding = true
 	d.leasePrev, d.leaseNext = k.held.leasePrev, &k.held
 	d.leasePrev.leaseNext, k.held.leasePrev = d, d
@@ -72,6 +74,10 @@ func (k *leaseKeeper) run() {
 		}
 		now := time.Now()
 		for d := k.held.leaseNext; d != &k.held; d = d.leaseNext {
+			if d.renewedAt.IsZero() {
+				d.renewedAt = now // held since the last tick at most
+				continue
+			}
 			if d.lost || now.Sub(d.renewedAt) < interval {
 				continue
 			}

@@ -442,15 +442,16 @@ func overheadCallback(logger *slog.Logger, handled *atomic.Int64) http.Handler {
 	})
 }
 
-// builtRecords is the log of the overhead servers: every record is built,
-// as for any enabled logger, and then dropped, so that neither server
-// pays for the log's output, which depends on where it goes.
+// builtRecords is the log of the overhead servers: every record at Info or
+// above (the receiver's level) is built, as for any enabled logger, and
+// then dropped, so that neither server pays for the log's output, which
+// depends on where it goes.
 type builtRecords struct{}
 
-func (builtRecords) Enabled(context.Context, slog.Level) bool  { return true }
-func (builtRecords) Handle(context.Context, slog.Record) error { return nil }
-func (b builtRecords) WithAttrs([]slog.Attr) slog.Handler      { return b }
-func (b builtRecords) WithGroup(string) slog.Handler           { return b }
+func (builtRecords) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
+func (builtRecords) Handle(context.Context, slog.Record) error    { return nil }
+func (b builtRecords) WithAttrs([]slog.Attr) slog.Handler         { return b }
+func (b builtRecords) WithGroup(string) slog.Handler              { return b }
 
 // overheadSigner hands out the timestamps of a run: each delivery its own
 // millisecond, from two minutes back, so that all are fresh and no two
