@@ -12,8 +12,9 @@ import (
 // DefaultMaxReplayEntries is the default size of the in-memory replay store.
 // Only callbacks whose signature verified are stored, for twice the
 // tolerance (10 minutes by default): 100,000 entries allow a sustained 160
-// callbacks per second and take about 13 MB
-// (BenchmarkMemoryReplayStoreSize: 134 bytes an entry).
+// callbacks per second, in about 13 MB. A busier receiver needs a larger
+// store (see [NewMemoryReplayStore]) or a shared one; when the store is full
+// of live entries, callbacks are refused with 503 ([ErrReplayStoreFull]).
 const DefaultMaxReplayEntries = 100_000
 
 // MemoryReplayStore is the default ReplayStore: one process's memory,
