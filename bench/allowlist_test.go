@@ -164,9 +164,12 @@ func BenchmarkClientIP(b *testing.B) {
 		}
 		b.ReportAllocs()
 		b.ResetTimer()
+		cpu := startCPU()
 		for i := 0; i < b.N; i++ {
 			okSink = allow(r)
 		}
+		b.StopTimer()
+		cpu.report(b)
 	}
 	b.Run("baseline-peer-only", func(b *testing.B) {
 		r := clientIPRequest()

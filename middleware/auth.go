@@ -61,8 +61,12 @@ type AuthConfig struct {
 // allowlist and before the rate limit and the body. A CallbackAuth is safe
 // for concurrent use.
 type CallbackAuth struct {
-	basic      digestSet // of "user:password"
-	bearer     digestSet // of the token
+	// The digests are sealed in a func: a CallbackAuth printed by value
+	// (which fmt walks field by field, Format being a pointer method)
+	// shows the func's address in every verb, not digests worth cracking
+	// offline. A pointer would not do: fmt follows one with a verb it
+	// does not expect.
+	digests    func() *authDigests
 	challenges []string
 	logger     *slog.Logger
 	rejected   http.Handler
@@ -72,7 +76,7 @@ type CallbackAuth struct {
 // credentials of each scheme it accepts, never their digests, which for a
 // weak password would be worth cracking offline.
 func (a *CallbackAuth) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "middleware.CallbackAuth{Basic: %d credentials, Bearer: %d tokens}", len(a.basic), len(a.bearer))
+	fmt.Fprintf(f, "middleware.CallbackAuth{Basic: %d credentials, Bearer: %d tokens}", len(a.digests().basic), len(a.digests().bearer))
 }
 
 // NewCallbackAuth validates cfg and returns the check. It refuses a
@@ -95,7 +99,8 @@ func NewCallbackAuth(cfg AuthConfig) (*CallbackAuth, error) {
 			return nil, fmt.Errorf("middleware: AuthConfig.Realm %q has a character other than printable ASCII, or a quote or backslash", realm)
 		}
 	}
-	a := &CallbackAuth{logger: cfg.Logger, rejected: cfg.Rejected}
+	digests := &authDigests{}
+	a := &CallbackAuth{digests: func() *authDigests { return digests }, logger: cfg.Logger, rejected: cfg.Rejected}
 	for i, c := range cfg.Basic {
 		field := fmt.Sprintf("AuthConfig.Basic[%d]", i)
 		switch {
@@ -110,7 +115,7 @@ func NewCallbackAuth(cfg AuthConfig) (*CallbackAuth, error) {
 		case len("Basic ")+base64.StdEncoding.EncodedLen(len(c.User)+1+len(c.Password)) > MaxAuthorizationBytes:
 			return nil, fmt.Errorf("middleware: %s is longer than MaxAuthorizationBytes allows", field)
 		}
-		a.basic = append(a.basic, sha256.Sum256([]byte(c.User+":"+c.Password)))
+		digests.basic = append(digests.basic, sha256.Sum256([]byte(c.User+":"+c.Password)))
 	}
 	for i, t := range cfg.Bearer {
 		field := fmt.Sprintf("AuthConfig.Bearer[%d]", i)
@@ -122,12 +127,12 @@ func NewCallbackAuth(cfg AuthConfig) (*CallbackAuth, error) {
 		case len("Bearer ")+len(t) > MaxAuthorizationBytes:
 			return nil, fmt.Errorf("middleware: %s is longer than MaxAuthorizationBytes allows", field)
 		}
-		a.bearer = append(a.bearer, sha256.Sum256([]byte(t)))
+		digests.bearer = append(digests.bearer, sha256.Sum256([]byte(t)))
 	}
-	if len(a.basic) > 0 {
+	if len(digests.basic) > 0 {
 		a.challenges = append(a.challenges, `Basic realm="`+realm+`", charset="UTF-8"`)
 	}
-	if len(a.bearer) > 0 {
+	if len(digests.bearer) > 0 {
 		a.challenges = append(a.challenges, `Bearer realm="`+realm+`"`)
 	}
 	return a, nil
@@ -157,9 +162,9 @@ func (a *CallbackAuth) Check(r *http.Request) error {
 	case value == "":
 		return errNoCredentials
 	case basic:
-		accepted = a.basic
+		accepted = a.digests().basic
 	case strings.EqualFold(scheme, "Bearer"):
-		accepted = a.bearer
+		accepted = a.digests().bearer
 	}
 	if len(accepted) == 0 {
 		return errSchemeNotAccepted

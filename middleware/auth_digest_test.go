@@ -104,10 +104,10 @@ func TestCallbackAuthHoldsOnlyDigests(t *testing.T) {
 			assert.NotContains(t, s, secret)
 		}
 	}
-	assert.Equal(t, reflect.TypeOf(digestSet{}), reflect.TypeOf(a.basic))
+	assert.Equal(t, reflect.TypeOf(digestSet{}), reflect.TypeOf(a.digests().basic))
 	assert.Equal(t, reflect.TypeOf([sha256.Size]byte{}), reflect.TypeOf(digestSet{}).Elem(), "fixed-size digests")
-	assert.Len(t, a.basic, 3)
-	assert.Len(t, a.bearer, 1)
+	assert.Len(t, a.digests().basic, 3)
+	assert.Len(t, a.digests().bearer, 1)
 }
 
 // collectStrings gathers every string, and every byte slice or array as a

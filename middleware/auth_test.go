@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -180,9 +181,22 @@ func TestCallbackAuthPrintsNoDigest(t *testing.T) {
 	})
 	require.NoError(t, err)
 	digest := sha256.Sum256([]byte("smileid:weak"))
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%d"} {
+	digestText := []string{fmt.Sprintf("%x", digest[:4]), fmt.Sprintf("%d", digest[:4]), fmt.Sprint(digest[0], " ", digest[1])}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%X", "%d", "%q"} {
 		out := fmt.Sprintf(verb, a)
 		assert.Equal(t, "middleware.CallbackAuth{Basic: 1 credentials, Bearer: 1 tokens}", out, verb)
-		assert.NotContains(t, out, fmt.Sprintf("%x", digest[:4]), verb)
+		// By value (fmt cannot call a pointer method on it), and inside a
+		// struct of the user's, exported or not, through slog too.
+		type holder struct {
+			Exported   CallbackAuth
+			unexported CallbackAuth
+		}
+		var logged strings.Builder
+		slog.New(slog.NewTextHandler(&logged, nil)).Info("auth", "value", *a, "held", holder{*a, *a})
+		for _, printed := range []string{fmt.Sprintf(verb, *a), fmt.Sprintf(verb, holder{*a, *a}), logged.String()} {
+			for _, d := range digestText {
+				assert.NotContains(t, printed, d, "%s: %s", verb, printed)
+			}
+		}
 	}
 }

@@ -187,6 +187,12 @@ func TestCallbackVerifierAnswers(t *testing.T) {
 		{"Signature in other case is another member", func(*testing.T) *http.Request {
 			return post(withFields(`"Signature":"`+sig+`","timestamp":"`+ts+`"`), "")
 		}, 400, false},
+		{"a case variant beside the genuine members, which a struct decode would read", func(*testing.T) *http.Request {
+			return post(withFields(good+`,"Signature":"AAAA"`), "")
+		}, 400, false},
+		{"a case variant with a long s, escaped", func(*testing.T) *http.Request {
+			return post(withFields(good+`,"time\u017ftamp":"1999"`), "")
+		}, 400, false},
 
 		// Timestamp.
 		{"unparseable timestamp", func(*testing.T) *http.Request {

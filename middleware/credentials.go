@@ -81,6 +81,12 @@ func (BearerToken) MarshalJSON() ([]byte, error) { return json.Marshal(redacted)
 // never the credentials themselves.
 type digestSet [][sha256.Size]byte
 
+// authDigests are a CallbackAuth's accepted digests, per scheme.
+type authDigests struct {
+	basic  digestSet // of "user:password"
+	bearer digestSet // of the token
+}
+
 // constantTimeEqual returns 1 if the digests x and y are equal and 0 if
 // not, in a time that does not depend on their bytes. Taking arrays, not
 // slices, it cannot be given anything but whole SHA-256 digests.

@@ -1,8 +1,6 @@
 package middleware
 
 import (
-	"bytes"
-
 	"github.com/smileguard/smileguard/internal/jsonobj"
 )
 
@@ -10,7 +8,12 @@ import (
 // "timestamp" members of body in one pass over its bytes. Escaped member
 // names are understood ("sig\u006eature" is signature), nested members are
 // ignored, and the whole body must be one valid JSON object. Each member
-// must be present once and be a string.
+// must be present once and be a string, and no other top-level member may
+// be named like either in another case ("Signature", "ſignature"), as
+// encoding/json would match it to a struct field: a handler decoding the
+// body into a struct would read that member's value, which nobody checked.
+// The checks run in the order of the answers table, so that a body with
+// both faults gets the first one's reason.
 func findFields(body []byte) (signature, timestamp []byte, err error) {
 	found, err := jsonobj.FindSigned(body)
 	switch {
@@ -28,17 +31,8 @@ func findFields(body []byte) (signature, timestamp []byte, err error) {
 		return nil, nil, errSignatureNotString
 	case found.Timestamp[0] != '"':
 		return nil, nil, errTimestampNotString
+	case found.CaseVariants > 0:
+		return nil, nil, errCaseVariant
 	}
 	return found.Signature, found.Timestamp, nil
-}
-
-// plainString returns the contents of a string token that has no escapes,
-// which decodes to itself if it is valid UTF-8 (invalid bytes become U+FFFD;
-// ParseTimestamp refuses any non-ASCII byte either way).
-func plainString(raw []byte) ([]byte, bool) {
-	body := raw[1 : len(raw)-1]
-	if bytes.IndexByte(body, '\\') >= 0 {
-		return nil, false
-	}
-	return body, true
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -54,16 +55,15 @@ func (p *pipeline) serve(w http.ResponseWriter, r *http.Request, next http.Handl
 }
 
 // gate is serve for a pipeline without a verifier: a CallbackAuth or a
-// limiter alone, in front of next.
+// limiter alone, in front of next. It allocates only to refuse.
 func (p *pipeline) gate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d := &delivery{Context: r.Context()}
-		if decision, ok := allowlist.FromContext(r.Context()); ok {
-			d.decision = decision
+		decision, _ := allowlist.FromContext(r.Context())
+		if err := p.screen(w, r, decision.ClientIP); err != nil {
+			p.refuse(w, r, &delivery{Context: r.Context(), decision: decision}, err)
+			return
 		}
-		if p.admit(w, r, d) {
-			next.ServeHTTP(w, r)
-		}
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -82,30 +82,43 @@ func (p *pipeline) admit(w http.ResponseWriter, r *http.Request, d *delivery) bo
 	} else if decision, ok := allowlist.FromContext(r.Context()); ok {
 		d.decision = decision
 	}
+	if err := p.screen(w, r, d.decision.ClientIP); err != nil {
+		p.refuse(w, r, d, err)
+		return false
+	}
+	return true
+}
+
+// screen runs the credential check and the rate limit for the client (the
+// allowlist's, or the peer if that is not valid) and returns the refusal,
+// if any, with the headers it needs already set on w: the challenges of
+// the credential check, Retry-After.
+func (p *pipeline) screen(w http.ResponseWriter, r *http.Request, client netip.Addr) error {
 	if p.auth != nil {
 		if err := p.auth.Check(r); err != nil {
 			p.auth.challenge(w)
-			p.refuse(w, r, d, err)
-			return false
+			return err
 		}
 	}
-	if p.limiter != nil {
-		ok, wait, err := p.limiter.Take(r.Context(), rateKey(r, d))
-		switch {
-		case err != nil:
-			if p.logger != nil {
-				p.logger.LogAttrs(r.Context(), slog.LevelError, "smileguard: rate limiter unavailable",
-					slog.String("error", err.Error()), slog.String("client_ip", clientIP(r, d)))
-			}
-			p.refuse(w, r, d, ErrLimiterUnavailable)
-			return false
-		case !ok:
-			w.Header().Set("Retry-After", strconv.FormatInt(retryAfterSeconds(wait), 10))
-			p.refuse(w, r, d, ErrRateLimited)
-			return false
-		}
+	if p.limiter == nil {
+		return nil
 	}
-	return true
+	if !client.IsValid() {
+		client = refusallog.Peer(r)
+	}
+	ok, wait, err := p.limiter.Take(r.Context(), client)
+	switch {
+	case err != nil:
+		if p.logger != nil {
+			p.logger.LogAttrs(r.Context(), slog.LevelError, "smileguard: rate limiter unavailable",
+				slog.String("error", err.Error()), slog.String("client_ip", client.String()))
+		}
+		return ErrLimiterUnavailable
+	case !ok:
+		w.Header().Set("Retry-After", strconv.FormatInt(retryAfterSeconds(wait), 10))
+		return ErrRateLimited
+	}
+	return nil
 }
 
 // verify is the callback verifier's part: the request's shape, the body,

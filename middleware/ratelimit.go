@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-
-	"github.com/smileguard/smileguard/internal/refusallog"
 )
 
 // maxWait caps the wait Allow reports, so a tiny Rate cannot overflow it.
@@ -188,16 +186,6 @@ func (l *RateLimiter) moveToFront(c *client) {
 	}
 	c.prev.next, c.next.prev = c.next, c.prev
 	l.pushFront(c)
-}
-
-// rateKey is the client a request is counted against: the allowlist's
-// decision, else the peer. Requests whose peer cannot be parsed share the
-// zero address's bucket.
-func rateKey(r *http.Request, d *delivery) netip.Addr {
-	if d.decision.ClientIP.IsValid() {
-		return d.decision.ClientIP
-	}
-	return refusallog.Peer(r)
 }
 
 // A clientID is the client a bucket belongs to: an IPv4 address, or the

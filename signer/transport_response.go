@@ -47,7 +47,7 @@ var (
 	errResponseTooLarge  = wrapped{"signer: invalid response signature: body over MaxVerifiedResponseBytes", ErrInvalidResponseSignature}
 	errResponseEncoded   = wrapped{"signer: invalid response signature: body has a Content-Encoding", ErrInvalidResponseSignature}
 	errResponseSyntax    = wrapped{"signer: invalid response signature: body starts like a JSON object but is not one", ErrInvalidResponseSignature}
-	errResponseMembers   = wrapped{"signer: invalid response signature: signature or timestamp missing, repeated or not a string", ErrInvalidResponseSignature}
+	errResponseMembers   = wrapped{"signer: invalid response signature: signature or timestamp missing, repeated, not a string, or named in another case", ErrInvalidResponseSignature}
 	errResponseHeaders   = wrapped{"signer: invalid response signature: Response-Signature or Response-Timestamp missing or repeated", ErrInvalidResponseSignature}
 	errResponseReflected = wrapped{"signer: invalid response signature: the request's own signature and timestamp", ErrInvalidResponseSignature}
 )
@@ -136,6 +136,9 @@ func (s *transportState) checkResponseBody(body []byte, sent stamp) error {
 	switch {
 	case err != nil:
 		return errResponseSyntax
+	case found.CaseVariants > 0:
+		// A caller decoding into a struct would read the variant.
+		return errResponseMembers
 	case found.Signatures == 0 && found.Timestamps == 0:
 		return nil
 	case found.Signatures != 1 || found.Timestamps != 1:

@@ -47,6 +47,8 @@ func TestTransportVerifiesResponses(t *testing.T) {
 		{"timestamp without signature", `{"timestamp":"` + ts + `"}`, nil, 0, nil, ErrInvalidResponseSignature, "missing"},
 		{"signature twice", `{"signature":"` + good + `","timestamp":"` + ts + `","signature":"` + good + `"}`, nil, 0, nil, ErrInvalidResponseSignature, "repeated"},
 		{"timestamp twice, once escaped", `{"signature":"` + good + `","timestamp":"` + ts + `","t\u0069mestamp":"` + ts + `"}`, nil, 0, nil, ErrInvalidResponseSignature, "repeated"},
+		{"a signature in another case beside the real one", `{"signature":"` + good + `","timestamp":"` + ts + `","Signature":"AAAA"}`, nil, 0, nil, ErrInvalidResponseSignature, "another case"},
+		{"a timestamp with a long s", `{"signature":"` + good + `","timestamp":"` + ts + `","time\u017ftamp":"1999"}`, nil, 0, nil, ErrInvalidResponseSignature, "another case"},
 		{"signature not a string", `{"signature":null,"timestamp":"` + ts + `"}`, nil, 0, nil, ErrInvalidResponseSignature, "not a string"},
 		{"timestamp a number", `{"signature":"` + good + `","timestamp":1763719200}`, nil, 0, nil, ErrInvalidResponseSignature, "not a string"},
 		{"valid object then a forged one", signed(good) + signed(forged), nil, 0, nil, ErrInvalidResponseSignature, "not one"},

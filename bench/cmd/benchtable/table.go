@@ -15,6 +15,11 @@ import (
 // reference is the contender every other one is compared with.
 const reference = "smileguard"
 
+// floor is the contender that does the least work any correct one must, in
+// the groups that have one: each row of such a group is also compared
+// with it, in wall time and in CPU time.
+const floor = "floor"
+
 // A Result is every run of one benchmark.
 type Result struct {
 	Group     string // the benchmark's name up to its last "/": "BenchmarkClientIP"
@@ -22,6 +27,15 @@ type Result struct {
 	NsPerOp   []float64
 	BPerOp    []float64
 	Allocs    []float64
+	// CPUNsPerOp is the CPU time of the benchmark goroutine's thread
+	// ("cpu-ns/op"), ProcCPUNsPerOp that of the whole process
+	// ("proc-cpu-ns/op"), where the benchmark reports them.
+	CPUNsPerOp     []float64
+	ProcCPUNsPerOp []float64
+	// Ratios are the metrics a benchmark reports as a ratio of its own
+	// ("guard/floor-cpu": a unit with a "/" that is not per op or per
+	// second), by unit.
+	Ratios map[string][]float64
 }
 
 // Runs is the text output of go test -bench: the results in the order they
@@ -42,7 +56,7 @@ func Parse(r io.Reader) (Runs, error) {
 	byName := map[string]*Result{}
 	scanner := bufio.NewScanner(r)
 	for scanner.Scan() {
-		line := scanner.Text()
+		line := strings.TrimSpace(scanner.Text()) // go test pads the cpu line
 		for _, key := range []string{"goos:", "goarch:", "cpu:"} {
 			if strings.HasPrefix(line, key) && !slices.Contains(runs.Env, line) {
 				runs.Env = append(runs.Env, line)
@@ -79,6 +93,17 @@ func Parse(r io.Reader) (Runs, error) {
 				res.BPerOp = append(res.BPerOp, v)
 			case "allocs/op":
 				res.Allocs = append(res.Allocs, v)
+			case "cpu-ns/op":
+				res.CPUNsPerOp = append(res.CPUNsPerOp, v)
+			case "proc-cpu-ns/op":
+				res.ProcCPUNsPerOp = append(res.ProcCPUNsPerOp, v)
+			default:
+				if unit := fields[i+1]; isRatio(unit) {
+					if res.Ratios == nil {
+						res.Ratios = map[string][]float64{}
+					}
+					res.Ratios[unit] = append(res.Ratios[unit], v)
+				}
 			}
 		}
 	}
@@ -91,37 +116,85 @@ func Parse(r io.Reader) (Runs, error) {
 	return runs, nil
 }
 
+// isRatio reports whether a metric's unit names a ratio: "a/b", but not a
+// figure per op or per second ("ns/op", "MB/s").
+func isRatio(unit string) bool {
+	return strings.Contains(unit, "/") && !strings.HasSuffix(unit, "/op") && !strings.HasSuffix(unit, "/s")
+}
+
 // Format writes runs as a markdown table, one row per result in input
-// order, then a line on how the figures were taken.
+// order, then a line on how the figures were taken. The CPU columns are
+// there if some result has CPU times; the floor columns if some group has
+// a floor contender. The results that report ratios of their own are in a
+// second table, one column per ratio: the median over runs and its
+// spread.
 //
-// The ratio to smileguard is the median over runs of the ratio within a
-// run when both have the same number of runs (benchtable's rounds measure
-// them in alternation, so a drift of the machine's load cancels out), and
-// the ratio of the medians otherwise.
+// The ratio to smileguard, or to the floor, is the median over runs of the
+// ratio within a run when both have the same number of runs (benchtable's
+// rounds measure them in alternation, so a drift of the machine's load
+// cancels out), and the ratio of the medians otherwise.
 func Format(w io.Writer, runs Runs) error {
-	ref := map[string]*Result{}
+	ref, floors := map[string]*Result{}, map[string]*Result{}
+	withCPU := false
 	for _, r := range runs.Results {
 		if r.Contender == reference && len(r.NsPerOp) > 0 {
 			ref[r.Group] = r
 		}
+		if r.Contender == floor && len(r.NsPerOp) > 0 {
+			floors[r.Group] = r
+		}
+		withCPU = withCPU || len(r.CPUNsPerOp) > 0
 	}
-	var b strings.Builder
-	b.WriteString("| benchmark | contender | ns/op | spread | B/op | allocs/op | × smileguard's time |\n")
-	b.WriteString("|---|---|--:|--:|--:|--:|--:|\n")
+	withFloor := len(floors) > 0
+
+	var b, rows strings.Builder
+	header := []string{"benchmark", "contender", "ns/op", "spread"}
+	align := []string{"---", "---", "--:", "--:"}
+	if withCPU {
+		header = append(header, "CPU ns/op", "CPU spread")
+		align = append(align, "--:", "--:")
+	}
+	header = append(header, "B/op", "allocs/op", "× smileguard's time")
+	align = append(align, "--:", "--:", "--:")
+	if withFloor {
+		header = append(header, "× floor's time", "× floor's CPU", "× floor's process CPU")
+		align = append(align, "--:", "--:", "--:")
+	}
+
 	counts := map[int]bool{}
+	var withRatios []*Result
 	for _, r := range runs.Results {
 		counts[len(r.NsPerOp)] = true
-		ratio := ""
-		if base, ok := ref[r.Group]; ok && len(r.NsPerOp) > 0 {
-			ratio = formatRatio(ratioTo(r.NsPerOp, base.NsPerOp))
+		if len(r.Ratios) > 0 {
+			withRatios = append(withRatios, r)
+			continue
 		}
 		contender := r.Contender
 		if contender == reference {
 			contender = "**" + contender + "**"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n",
-			strings.TrimPrefix(r.Group, "Benchmark"), contender, formatNs(r.NsPerOp),
-			formatSpread(r.NsPerOp), formatCount(r.BPerOp), formatCount(r.Allocs), ratio)
+		row := []string{strings.TrimPrefix(r.Group, "Benchmark"), contender, formatNs(r.NsPerOp), formatSpread(r.NsPerOp)}
+		if withCPU {
+			row = append(row, formatNs(r.CPUNsPerOp), formatSpread(r.CPUNsPerOp))
+		}
+		row = append(row, formatCount(r.BPerOp), formatCount(r.Allocs), ratioCell(r.NsPerOp, ref[r.Group], nsPerOp))
+		if withFloor {
+			base := floors[r.Group]
+			row = append(row, ratioCell(r.NsPerOp, base, nsPerOp), ratioCell(r.CPUNsPerOp, base, cpuNsPerOp),
+				ratioCell(r.ProcCPUNsPerOp, base, procCPUNsPerOp))
+		}
+		writeRow(&rows, row)
+	}
+	if rows.Len() > 0 {
+		writeRow(&b, header)
+		b.WriteString("|" + strings.Join(align, "|") + "|\n")
+		b.WriteString(rows.String())
+	}
+	if len(withRatios) > 0 {
+		if rows.Len() > 0 {
+			b.WriteString("\n")
+		}
+		writeRatios(&b, withRatios)
 	}
 	var n []int
 	for c := range counts {
@@ -130,12 +203,76 @@ func Format(w io.Writer, runs Runs) error {
 	slices.Sort(n)
 	fmt.Fprintf(&b, "\nMedian of %s runs each (go test -bench -benchmem); spread is (max − min) / median;"+
 		" the ratio is the median of the ratios within each run.", joinInts(n))
+	if len(withRatios) > 0 {
+		b.WriteString(" The second table's ratios are measured by each benchmark itself, and are the median over runs.")
+	}
+	if withCPU {
+		b.WriteString(" CPU is the benchmark goroutine's thread's (its CPU clock), process CPU every thread's" +
+			" (the process's CPU clock: the garbage collector's workers included).")
+	}
 	if len(runs.Env) > 0 {
 		fmt.Fprintf(&b, " %s.", strings.Join(runs.Env, ", "))
 	}
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeRatios writes the table of the results that report ratios.
+func writeRatios(b *strings.Builder, results []*Result) {
+	var units []string
+	for _, r := range results {
+		for unit := range r.Ratios {
+			if !slices.Contains(units, unit) {
+				units = append(units, unit)
+			}
+		}
+	}
+	slices.Sort(units)
+	header, align := []string{"benchmark"}, []string{"---"}
+	for _, unit := range units {
+		header = append(header, unit, "spread")
+		align = append(align, "--:", "--:")
+	}
+	writeRow(b, header)
+	b.WriteString("|" + strings.Join(align, "|") + "|\n")
+	for _, r := range results {
+		row := []string{strings.TrimPrefix(r.Group+"/"+r.Contender, "Benchmark")}
+		if r.Group == r.Contender {
+			row[0] = strings.TrimPrefix(r.Group, "Benchmark")
+		}
+		for _, unit := range units {
+			values := r.Ratios[unit]
+			if len(values) == 0 {
+				row = append(row, "", "")
+				continue
+			}
+			row = append(row, formatRatio(median(values)), formatSpread(values))
+		}
+		writeRow(b, row)
+	}
+}
+
+func writeRow(b *strings.Builder, cells []string) {
+	b.WriteString("|")
+	for _, c := range cells {
+		b.WriteString(" " + c + " |")
+	}
+	b.WriteString("\n")
+}
+
+// The figures a ratio may be taken of.
+func nsPerOp(r *Result) []float64        { return r.NsPerOp }
+func cpuNsPerOp(r *Result) []float64     { return r.CPUNsPerOp }
+func procCPUNsPerOp(r *Result) []float64 { return r.ProcCPUNsPerOp }
+
+// ratioCell is values as a ratio to the same figure of base, or empty if
+// either is missing.
+func ratioCell(values []float64, base *Result, figure func(*Result) []float64) string {
+	if base == nil || len(values) == 0 || len(figure(base)) == 0 {
+		return ""
+	}
+	return formatRatio(ratioTo(values, figure(base)))
 }
 
 // ratioTo returns how many times longer ns takes than base: the median of

@@ -40,21 +40,27 @@ BenchmarkClientIP/echo-2         	 100	 600 ns/op	 160 B/op	 3 allocs/op
 BenchmarkClientIP/smileguard-2   	 100	 110.5 ns/op	 0 B/op	 0 allocs/op
 BenchmarkCallback/1.5MB/v1-body-2	 10	 2000 ns/op	 700.00 MB/s	 8 B/op	 1 allocs/op
 BenchmarkNoBenchmem-8            	 10	 50 ns/op
+BenchmarkCallback/2KB/floor-2    	 100	 4000 ns/op	 512.00 MB/s	 3500 cpu-ns/op	 3900 proc-cpu-ns/op	 96 B/op	 2 allocs/op
+BenchmarkGuardOverFloor/2KB-2    	 100	 9000 ns/op	 1.25 guard/floor-cpu	 4000 floor-ns/op	 1.30 guard/floor-wall	 9 B/op	 1 allocs/op
 --- FAIL: BenchmarkBroken
 PASS
 ok  	github.com/smileguard/smileguard/bench	8.157s
-cpu: AMD EPYC
+cpu: AMD EPYC   
 `
 	runs, err := Parse(strings.NewReader(out))
 	require.NoError(t, err)
-	assert.Equal(t, []string{"goos: linux", "cpu: AMD EPYC"}, runs.Env, "environment lines, once each")
-	require.Len(t, runs.Results, 4, "one result per benchmark, runs merged, in input order")
+	assert.Equal(t, []string{"goos: linux", "cpu: AMD EPYC"}, runs.Env, "environment lines, once each, trimmed")
+	require.Len(t, runs.Results, 6, "one result per benchmark, runs merged, in input order")
 	assert.Equal(t, Result{Group: "BenchmarkClientIP", Contender: "smileguard",
 		NsPerOp: []float64{120.5, 110.5}, BPerOp: []float64{0, 0}, Allocs: []float64{0, 0}}, *runs.Results[0])
 	assert.Equal(t, "echo", runs.Results[1].Contender)
 	assert.Equal(t, "BenchmarkCallback/1.5MB", runs.Results[2].Group, "the GOMAXPROCS suffix goes, inner dashes stay")
 	assert.Equal(t, "v1-body", runs.Results[2].Contender)
 	assert.Equal(t, Result{Group: "BenchmarkNoBenchmem", Contender: "BenchmarkNoBenchmem", NsPerOp: []float64{50}}, *runs.Results[3])
+	assert.Equal(t, Result{Group: "BenchmarkCallback/2KB", Contender: "floor", NsPerOp: []float64{4000}, BPerOp: []float64{96},
+		Allocs: []float64{2}, CPUNsPerOp: []float64{3500}, ProcCPUNsPerOp: []float64{3900}}, *runs.Results[4], "CPU times")
+	assert.Equal(t, map[string][]float64{"guard/floor-cpu": {1.25}, "guard/floor-wall": {1.30}}, runs.Results[5].Ratios,
+		"ratios, and no other unknown unit")
 
 	_, err = Parse(strings.NewReader("PASS\n"))
 	assert.Error(t, err, "no results")
@@ -84,4 +90,66 @@ func TestFormat(t *testing.T) {
 
 Median of 1 or 4 runs each (go test -bench -benchmem); spread is (max − min) / median; the ratio is the median of the ratios within each run.
 `, b.String())
+}
+
+// TestFormatFloor checks the columns of CPU time and of the ratios to a
+// floor: there for the groups with a floor, empty for the others, each
+// ratio the median of the per-run ratios of its own figure.
+func TestFormatFloor(t *testing.T) {
+	runs := Runs{Results: []*Result{
+		{Group: "BenchmarkCallback/2KB", Contender: "baseline", NsPerOp: []float64{10, 10, 10}, CPUNsPerOp: []float64{8, 8, 8}},
+		{Group: "BenchmarkCallback/2KB", Contender: "floor", NsPerOp: []float64{100, 200, 100},
+			CPUNsPerOp: []float64{80, 80, 90}, ProcCPUNsPerOp: []float64{100, 100, 100}},
+		// Wall 1.5, 2 and 3 times the floor's run by run, so 2; CPU 1.25,
+		// 1.25, 1.33, so 1.25; process CPU 1.5 each time.
+		{Group: "BenchmarkCallback/2KB", Contender: "smileguard", NsPerOp: []float64{150, 400, 300},
+			CPUNsPerOp: []float64{100, 100, 120}, ProcCPUNsPerOp: []float64{150, 150, 150}},
+		{Group: "BenchmarkClientIP", Contender: "smileguard", NsPerOp: []float64{100, 100, 100}},
+	}}
+	var b bytes.Buffer
+	require.NoError(t, Format(&b, runs))
+	assert.Equal(t, `| benchmark | contender | ns/op | spread | CPU ns/op | CPU spread | B/op | allocs/op | × smileguard's time | × floor's time | × floor's CPU | × floor's process CPU |
+|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|
+| Callback/2KB | baseline | 10.0 | 0% | 8.00 | 0% |  |  | 0.033× | 0.10× | 0.10× |  |
+| Callback/2KB | floor | 100 | 100% | 80.0 | 12% |  |  | 0.50× | 1.00× | 1.00× | 1.00× |
+| Callback/2KB | **smileguard** | 300 | 83% | 100 | 20% |  |  | 1.00× | 2.00× | 1.25× | 1.50× |
+| ClientIP | **smileguard** | 100 | 0% |  |  |  |  | 1.00× |  |  |  |
+
+Median of 3 runs each (go test -bench -benchmem); spread is (max − min) / median; the ratio is the median of the ratios within each run. CPU is the benchmark goroutine's thread's (its CPU clock), process CPU every thread's (the process's CPU clock: the garbage collector's workers included).
+`, b.String())
+}
+
+// TestFormatRatios checks the second table: the results that report
+// ratios of their own, out of the first, one column and spread per ratio.
+func TestFormatRatios(t *testing.T) {
+	runs := Runs{Results: []*Result{
+		{Group: "BenchmarkClientIP", Contender: "smileguard", NsPerOp: []float64{100, 100, 100}},
+		{Group: "BenchmarkGuardOverFloor", Contender: "2KB", NsPerOp: []float64{9000, 9000, 9000},
+			Ratios: map[string][]float64{"guard/floor-wall": {1.2, 1.5, 1.3}, "guard/floor-cpu": {1.25, 1.25, 1.30}}},
+		{Group: "BenchmarkGuardOverFloor", Contender: "1.5MB", NsPerOp: []float64{9000, 9000, 9000},
+			Ratios: map[string][]float64{"guard/floor-wall": {1.1, 1.1, 1.1}}},
+	}}
+	var b bytes.Buffer
+	require.NoError(t, Format(&b, runs))
+	assert.Equal(t, `| benchmark | contender | ns/op | spread | B/op | allocs/op | × smileguard's time |
+|---|---|--:|--:|--:|--:|--:|
+| ClientIP | **smileguard** | 100 | 0% |  |  | 1.00× |
+
+| benchmark | guard/floor-cpu | spread | guard/floor-wall | spread |
+|---|--:|--:|--:|--:|
+| GuardOverFloor/2KB | 1.25× | 4% | 1.30× | 23% |
+| GuardOverFloor/1.5MB |  |  | 1.10× | 0% |
+
+Median of 3 runs each (go test -bench -benchmem); spread is (max − min) / median; the ratio is the median of the ratios within each run. The second table's ratios are measured by each benchmark itself, and are the median over runs.
+`, b.String())
+}
+
+// TestFormatRatiosAlone checks that a run of ratio benchmarks alone has no
+// empty first table.
+func TestFormatRatiosAlone(t *testing.T) {
+	runs := Runs{Results: []*Result{{Group: "BenchmarkGuardOverFloor", Contender: "2KB", NsPerOp: []float64{9000},
+		Ratios: map[string][]float64{"guard/floor-cpu": {1.25}}}}}
+	var b bytes.Buffer
+	require.NoError(t, Format(&b, runs))
+	assert.True(t, strings.HasPrefix(b.String(), "| benchmark | guard/floor-cpu | spread |\n"), b.String())
 }

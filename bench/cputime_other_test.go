@@ -1,0 +1,11 @@
+//go:build !linux
+
+package bench
+
+import "time"
+
+// threadCPU is unsupported here: the benchmarks then report no CPU time.
+func threadCPU() (time.Duration, bool) { return 0, false }
+
+// processCPU is unsupported here, as threadCPU is.
+func processCPU() (time.Duration, bool) { return 0, false }
