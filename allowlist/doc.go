@@ -15,7 +15,7 @@
 //
 // Smile ID publishes one list of callback addresses per environment. A
 // server that receives callbacks from both production and sandbox must
-// allow both sets; Decision.Set then tells which one a request came from.
+// allow both sets; [Decision.Set] then tells which one a request came from.
 //
 // # The client IP
 //
@@ -25,14 +25,14 @@
 // rule:
 //
 //  1. The peer is parsed from RemoteAddr, with or without a port.
-//  2. If the peer is not in Config.TrustedProxies, it is the client, and
+//  2. If the peer is not in [Config.TrustedProxies], it is the client, and
 //     every forwarding header is ignored: anybody can write one.
-//  3. Otherwise only Config.Header is read. X-Forwarded-For and Forwarded
+//  3. Otherwise only [Config.Header] is read. X-Forwarded-For and Forwarded
 //     are walked from the last line to the first and, within a line, from
 //     the right-most entry to the left-most; entries of trusted proxies are
 //     skipped and the first other entry is the client. Entries to its left
 //     were written by the client itself: they are not parsed, they only
-//     count towards Config.MaxHops. For a header that holds a single
+//     count towards [Config.MaxHops]. For a header that holds a single
 //     address, such as X-Real-IP, the last line holds the client.
 //
 // Entries may carry a port ("192.0.2.1:4711", "[2001:db8::1]:4711") and
@@ -44,23 +44,28 @@
 // # Failing closed
 //
 // The allowlist never guesses and never falls back to another address or
-// header. These are denials, each with its own error for Check and Reason:
+// header. These are denials, each with its own error for [Allowlist.Check]
+// and [Reason]:
 //
-//   - a peer that is not an IP address (ErrBadPeer);
-//   - a trusted peer without the header (ErrNoHeader);
+//   - a peer that is not an IP address ([ErrBadPeer]);
+//   - a trusted peer without the header ([ErrNoHeader]);
 //   - an entry that had to be read and is not an IP address: garbage, an
 //     empty entry, "unknown", an obfuscated "_id", a hostname, 127.1,
 //     0x7f.0.0.1, 010.0.0.1, the unspecified 0.0.0.0 and ::, an invalid
 //     port, and in Forwarded an element with no or two for= parameters
-//     (ErrBadHeader);
-//   - a header with more than Config.MaxHops entries, DefaultMaxHops by
-//     default (ErrTooManyHops);
-//   - a header whose every entry is a trusted proxy (ErrAllTrusted);
-//   - a client IP in none of the allowed sets (ErrNotAllowed).
+//     ([ErrBadHeader]);
+//   - a header with more than [Config.MaxHops] entries, [DefaultMaxHops] by
+//     default ([ErrTooManyHops]);
+//   - a header whose every entry is a trusted proxy ([ErrAllTrusted]);
+//   - a client IP in none of the allowed sets ([ErrNotAllowed]).
 //
 // # Changing the configuration
 //
-// Update swaps the whole configuration atomically, so a new list of
-// addresses takes effect without a restart; requests already running keep
-// the configuration they started with.
+// [Set.Replace] takes Smile ID's addresses from configuration the day they
+// change, keeping the set's environment, and [Allowlist.Update] swaps the
+// whole configuration atomically, so the new list takes effect without a
+// restart or a release (in a middleware.Guard, its UpdateAllowlist does
+// it); requests already running keep the configuration they started with.
+// The built-in sets are those of the "IP Allowlisting" section of Smile
+// ID's security overview.
 package allowlist

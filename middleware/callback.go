@@ -13,7 +13,7 @@ import (
 	"github.com/smileguard/smileguard/signer"
 )
 
-// Defaults and bounds of CallbackConfig.
+// Defaults and bounds of [CallbackConfig].
 const (
 	DefaultMaxBodyBytes = 2 << 20         // Smile ID asks receivers to accept 1.5 MB
 	MaxBodyBytesLimit   = 1 << 30         // the largest MaxBodyBytes: a body is held in memory whole
@@ -21,8 +21,8 @@ const (
 	MaxTolerance        = time.Hour       // a wider window is a wider door for replays
 )
 
-// CallbackConfig configures a CallbackVerifier. The zero value of every
-// field but Keyring is a safe default.
+// CallbackConfig configures a [CallbackVerifier] (and the verifier of a
+// [Guard]). The zero value of every field but Keyring is a safe default.
 type CallbackConfig struct {
 	Keyring      *signer.Keyring  // the keys callbacks may be signed with; required
 	MaxBodyBytes int64            // 0: DefaultMaxBodyBytes (2 MiB); at most MaxBodyBytesLimit
@@ -31,8 +31,8 @@ type CallbackConfig struct {
 	Replay       ReplayStore      // nil: a MemoryReplayStore of DefaultMaxReplayEntries
 	Logger       *slog.Logger     // nil: no logging
 
-	// Formats are the callback formats accepted: BodySigned (v1, v2),
-	// HeaderSigned (v3). Nil means both; a callback in another format is
+	// Formats are the callback formats accepted: [BodySigned] (v1, v2),
+	// [HeaderSigned] (v3). Nil means both; a callback in another format is
 	// refused with 400.
 	Formats []CallbackFormat
 
@@ -40,39 +40,39 @@ type CallbackConfig struct {
 	// without renewal. The verifier renews it every third of a lease while
 	// the next handler runs and its client waits, so a claim outlives its
 	// holder by at most a lease: then Smile ID's retry is processed. 0:
-	// DefaultLease (10 s); at most Tolerance.
+	// [DefaultLease] (10 s); at most Tolerance.
 	Lease time.Duration
 
 	// Confirm, if not nil, is asked about a body that conflicts with the
-	// one a (signature, timestamp) pair first came with (see Confirmer);
+	// one a (signature, timestamp) pair first came with (see [Confirmer]);
 	// with ConfirmEvery, about every callback, before the next handler
 	// runs. Nil: a conflicting body is refused with 401.
 	Confirm      Confirmer
 	ConfirmEvery bool
 
-	// KeyPolicy says which keys of the Keyring NewCallbackVerifier reports
-	// at start-up, one Warn record each (signer.LogKeyWarnings): expired,
-	// expiring soon, or older than Smile ID's 90 days. Zero: the
-	// signer.KeyPolicy defaults.
+	// KeyPolicy says which keys of the Keyring [NewCallbackVerifier]
+	// reports at start-up, one Warn record each ([signer.LogKeyWarnings]):
+	// expired, expiring soon, or older than Smile ID's 90 days. Zero: the
+	// [signer.KeyPolicy] defaults.
 	KeyPolicy signer.KeyPolicy
 
 	// Rejected answers refused requests. Nil: the status the refusal
-	// carries (StatusCode), with its text as a short plain-text body.
-	// Reason(r) tells it why. It is not called for an acknowledged
-	// duplicate delivery. In a Guard, set GuardConfig.Rejected instead.
+	// carries ([StatusCode]), with its text as a short plain-text body.
+	// [Reason] tells it why. It is not called for an acknowledged
+	// duplicate delivery. In a [Guard], set [GuardConfig.Rejected] instead.
 	Rejected http.Handler
 
-	// Observe, if not nil, is told of every decision (see Observer). In a
-	// Guard, set GuardConfig.Observe instead.
+	// Observe, if not nil, is told of every decision (see [Observer]). In a
+	// [Guard], set [GuardConfig.Observe] instead.
 	Observe Observer
 }
 
 // A CallbackVerifier admits a Smile ID callback only if it is a fresh,
 // correctly signed JSON object seen for the first time with its body,
 // signed in its body or in its headers. It is safe for concurrent use.
-// Handler is the method most callers want; Verify checks a body alone. Only
-// NewCallbackVerifier makes a usable one: the zero value refuses every
-// request with 503.
+// [CallbackVerifier.Handler] is the method most callers want;
+// [CallbackVerifier.Verify] checks a body alone. Only [NewCallbackVerifier]
+// makes a usable one: the zero value refuses every request with 503.
 type CallbackVerifier struct {
 	keyring   *signer.Keyring
 	maxBody   int64
@@ -92,11 +92,11 @@ type CallbackVerifier struct {
 
 // NewCallbackVerifier validates cfg and returns a verifier. It refuses a
 // nil or empty Keyring, a MaxBodyBytes that is negative or over
-// MaxBodyBytesLimit, a Tolerance that is negative or over MaxTolerance, a
-// Lease that is negative or over the Tolerance, an unknown format, and
-// ConfirmEvery without Confirm. It then logs the keys the Keyring's Review
-// reports under KeyPolicy, if Logger is set; a later Keyring.Replace is not
-// reviewed.
+// [MaxBodyBytesLimit], a Tolerance that is negative or over [MaxTolerance],
+// a Lease that is negative or over the Tolerance, an unknown format, and
+// ConfirmEvery without Confirm. It then logs the keys
+// [signer.Keyring.Review] reports under KeyPolicy, if Logger is set; a later
+// [signer.Keyring.Replace] is not reviewed.
 func NewCallbackVerifier(cfg CallbackConfig) (*CallbackVerifier, error) {
 	v := &CallbackVerifier{
 		keyring:   cfg.Keyring,
@@ -163,12 +163,12 @@ func NewCallbackVerifier(cfg CallbackConfig) (*CallbackVerifier, error) {
 
 // Handler returns a handler that verifies each request as a Smile ID
 // callback and calls next only for a valid, new delivery, with the exact
-// body that arrived (ContentLength and GetBody set) and the Callback in its
-// context (CallbackFromContext). Refusals are answered with the status
-// their reason carries, or by CallbackConfig.Rejected; a delivery already
-// handled with a 2xx is acknowledged with 200 and not passed on. If next
-// answers with a status outside 2xx or panics, the delivery is released so
-// that Smile ID's retry is processed.
+// body that arrived (ContentLength and GetBody set) and the [Callback] in
+// its context ([CallbackFromContext]). Refusals are answered with the
+// status their reason carries, or by [CallbackConfig.Rejected]; a delivery
+// already handled with a 2xx is acknowledged with 200 and not passed on. If
+// next answers with a status outside 2xx or panics, the delivery is
+// released so that Smile ID's retry is processed.
 func (v *CallbackVerifier) Handler(next http.Handler) http.Handler {
 	p := &pipeline{verifier: v, rejected: v.rejected, observe: v.observe, logger: v.logger}
 	if v.logger != nil {

@@ -13,10 +13,11 @@ import (
 	"github.com/smileguard/smileguard/signer"
 )
 
-// GuardConfig configures the whole callback guard. The Guard logs, answers
-// and reports every refusal in one place, so its parts' own hooks
-// (Allowlist.Denied, Allowlist.Logger, Callback.Rejected, Callback.Observe,
-// Auth.Rejected, Auth.Logger) must be left unset: NewGuard refuses them.
+// GuardConfig configures the whole callback guard. The [Guard] logs,
+// answers and reports every refusal in one place, so its parts' own hooks
+// ([allowlist.Config.Denied], [allowlist.Config.Logger],
+// [CallbackConfig.Rejected], [CallbackConfig.Observe], [AuthConfig.Rejected],
+// [AuthConfig.Logger]) must be left unset: [NewGuard] refuses them.
 type GuardConfig struct {
 	Allowlist allowlist.Config
 	RateLimit *RateLimitConfig // nil: no in-memory rate limit
@@ -24,7 +25,7 @@ type GuardConfig struct {
 	Callback  CallbackConfig
 
 	// Auth, if not nil, checks the credentials Smile ID sends with its
-	// callbacks for accounts that asked for them (CallbackAuth), right
+	// callbacks for accounts that asked for them ([CallbackAuth]), right
 	// after the allowlist. nil: no credential check (the default, as Smile
 	// ID sends none unless asked).
 	Auth *AuthConfig
@@ -33,19 +34,19 @@ type GuardConfig struct {
 	// from an address in each minute, at most 100 a minute; the others are
 	// counted in summaries), failures of the replay store, the rate
 	// limiter or a confirmation at Error, acknowledged retries at Info and
-	// accepted callbacks at Debug. nil: Callback.Logger; if that is nil
-	// too, no logging, and refusals are silent.
+	// accepted callbacks at Debug. nil: [CallbackConfig.Logger]; if that
+	// is nil too, no logging, and refusals are silent.
 	Logger *slog.Logger
 
 	// Rejected answers every refused request, whichever step refused it:
 	// the allowlist (403), the credential check, the rate limit (429, with
-	// Retry-After set) and the verifier. Reason(r) tells it why and
-	// StatusCode(Reason(r)) the status the Guard would have answered. nil:
-	// that status, with a short plain-text reason (for a 403, one that
-	// does not say why).
+	// Retry-After set) and the verifier. [Reason] tells it why, and
+	// [StatusCode] of that reason the status the Guard would have
+	// answered. nil: that status, with a short plain-text reason (for a
+	// 403, one that does not say why).
 	Rejected http.Handler
 
-	// Observe, if not nil, is told of every decision (see Observer): the
+	// Observe, if not nil, is told of every decision (see [Observer]): the
 	// metrics adapters plug in here.
 	Observe Observer
 }
@@ -53,8 +54,8 @@ type GuardConfig struct {
 // A Guard protects a Smile ID callback endpoint: the allowlist, then the
 // credential check (if configured), then the rate limit, then the callback
 // verifier, in one pass over the request. It is safe for concurrent use.
-// Handler is the method most callers want. Only NewGuard makes a usable
-// one: the zero value refuses every request with 503.
+// [Guard.Handler] is the method most callers want. Only [NewGuard] makes a
+// usable one: the zero value refuses every request with 503.
 //
 // The credential check comes before the rate limit so that requests
 // without Smile ID's credentials, which can come from Smile ID's own
@@ -69,10 +70,10 @@ type Guard struct {
 
 // NewGuard validates the whole of cfg and returns the guard. Beyond what
 // each part's constructor checks, it refuses an allowlist set bound to an
-// environment (allowlist.Set.Environment) for which the keyring has no key
-// usable now: every callback from that set would be refused with 401. Its
-// callback verifier logs, at Warn, each key of the keyring that is due for
-// rotation or about to expire (see CallbackConfig.KeyPolicy).
+// environment ([allowlist.Set.Environment]) for which the keyring has no
+// key usable now: every callback from that set would be refused with 401.
+// Its callback verifier logs, at Warn, each key of the keyring that is due
+// for rotation or about to expire (see [CallbackConfig.KeyPolicy]).
 func NewGuard(cfg GuardConfig) (*Guard, error) {
 	logger := cfg.Logger
 	if logger == nil {
@@ -173,11 +174,11 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 
 // UpdateAllowlist replaces the Guard's allowlist configuration while
 // requests run, for example when Smile ID publishes new addresses, with the
-// checks NewGuard makes: Denied and Logger must be unset (the Guard's own
-// apply), and every environment a set binds must have a usable key. On
+// checks [NewGuard] makes: Denied and Logger must be unset (the Guard's
+// own apply), and every environment a set binds must have a usable key. On
 // error nothing changes. Requests already running finish under the
 // configuration they started with. The allowlist's Header cannot change:
-// it must be the one NewGuard was given.
+// it must be the one [NewGuard] was given.
 func (g *Guard) UpdateAllowlist(cfg allowlist.Config) error {
 	switch {
 	case cfg.Denied != nil:
@@ -193,7 +194,7 @@ func (g *Guard) UpdateAllowlist(cfg allowlist.Config) error {
 	return g.pipeline.allowlist.Update(cfg)
 }
 
-// Auth returns the guard's credential check, nil if GuardConfig.Auth was.
+// Auth returns the guard's credential check, nil if [GuardConfig.Auth] was.
 func (g *Guard) Auth() *CallbackAuth { return g.pipeline.auth }
 
 // Verifier returns the guard's callback verifier.

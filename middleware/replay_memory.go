@@ -12,34 +12,29 @@ import (
 // DefaultMaxReplayEntries is the default size of the in-memory replay store.
 // Only callbacks whose signature verified are stored, for twice the
 // tolerance (10 minutes by default): 100,000 entries allow a sustained 160
-// callbacks per second and take about 13 MB
-// (BenchmarkMemoryReplayStoreSize: 134 bytes an entry).
+// callbacks per second, in about 13 MB. A busier receiver needs a larger
+// store (see [NewMemoryReplayStore]) or a shared one; when the store is full
+// of live entries, callbacks are refused with 503 ([ErrReplayStoreFull]).
 const DefaultMaxReplayEntries = 100_000
 
-// MemoryReplayStore is the default ReplayStore: one process's memory,
+// MemoryReplayStore is the default [ReplayStore]: one process's memory,
 // bounded by its entry count. When every entry is still live it refuses new
-// deliveries with ErrReplayStoreFull instead of forgetting old ones, which
-// would let a replay through. Its zero value holds DefaultMaxReplayEntries.
+// deliveries with [ErrReplayStoreFull] instead of forgetting old ones, which
+// would let a replay through. Its zero value holds [DefaultMaxReplayEntries].
 // It is safe for concurrent use. Several instances behind a load balancer
 // need a shared store instead (see middleware/redisstore).
 //
-// A claim is a lease, as the ReplayStore contract says: when its holder
-// neither renews nor finishes it in time, the next attempt takes the
-// delivery over, and the old holder's Renew and Finish return ErrClaimLost,
-// which the verifier logs. That is the one trade-off of leases: a handler
-// that runs past its lease without renewal may see the delivery handled a
-// second time by the retry that took it over. The verifier renews every
-// third of the lease while the handler runs, so this takes a stall longer
-// than a whole lease (three renewals missed in a row) of the process or of
-// its way to the store, where without leases one lost Finish kept every
-// retry out until the delivery went stale.
+// Claims are leases, as the [ReplayStore] contract says, with its one
+// trade-off: a handler that runs past its lease without renewal (a stall of
+// three renewals in a row) may see the delivery handled a second time by
+// the retry that took it over. The late Renew and Finish of the attempt
+// that lost its claim return [ErrClaimLost], which the verifier logs.
 //
-// An entry is remembered until Delivery.TTL has passed on the verifier's
-// clock as the store first saw it (the monotonic clock when Delivery.Now
-// carries a reading, as time.Now's do) and, as well, until its timestamp
-// can no longer pass the freshness check on the wall clock
-// (Delivery.FreshUntil), so that a wall clock stepped back does not
-// re-open a remembered pair.
+// An entry is remembered until [Delivery.TTL] has passed on the verifier's
+// clock as the store first saw it (the monotonic clock when [Delivery.Now]
+// carries a reading, as time.Now's do) and until [Delivery.FreshUntil] on
+// the wall clock, so that a wall clock stepped back does not re-open a
+// remembered pair.
 type MemoryReplayStore struct {
 	mu  sync.Mutex
 	max int

@@ -15,9 +15,10 @@ import (
 	"github.com/smileguard/smileguard/signer"
 )
 
-// TestKeyRotationRunbook walks the README's rotation runbook step by step
-// with a key file, a keyring and the Guard: add the new key, deploy, move
-// the integrations, set NotAfter on the old key, remove it.
+// TestKeyRotationRunbook walks the runbook of package signer's
+// documentation ("Rotating a key") step by step with a key file, a keyring
+// and the Guard: add the new key, deploy, move the integrations, set
+// NotAfter on the old key, remove it.
 func TestKeyRotationRunbook(t *testing.T) {
 	const day = 24 * time.Hour
 	now := testNow

@@ -28,6 +28,27 @@
 // refuses one secret under two IDs or a value that names the other
 // environment.
 //
+// # Rotating a key
+//
+// Smile ID signs each callback with the key of the job that caused it, so
+// after a rotation callbacks for older jobs still arrive signed with the
+// old key. A [Keyring] accepts both until the old key's NotAfter:
+//
+//  1. Create the new key in the Smile ID portal and add it beside the old
+//     one (in the key file or the environment), with its created_at.
+//  2. Deploy: callbacks signed with either key verify.
+//  3. Move the integrations (your [Transport], your mobile app) to the new
+//     key. New jobs' callbacks arrive signed with it.
+//  4. Set not_after on the old key and deploy, leaving time for the
+//     callbacks of the last jobs sent with it (jobs under human review can
+//     take days). Until then [Keyring.Review] reports the key as expiring;
+//     from then on it verifies nothing.
+//  5. Remove the old key, deploy, and revoke it in the Smile ID portal.
+//
+// [Keyring.Replace] swaps the keys of a running process at once. The
+// guard's per-key metrics (package middleware/prommetrics) show when the
+// old key has stopped signing callbacks.
+//
 // [ParseTimestamp] reads every timestamp style the official SDKs send;
 // [FormatTimestamp] writes the one Smile ID documents. A signature is always
 // checked against the timestamp string exactly as received.

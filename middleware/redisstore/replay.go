@@ -20,36 +20,28 @@ type ReplayConfig struct {
 	Timeout time.Duration // bounds each call to Redis; 0: DefaultTimeout
 }
 
-// A ReplayStore is a middleware.ReplayStore kept in Redis, so that several
+// A ReplayStore is a [middleware.ReplayStore] kept in Redis, so that several
 // instances behind a load balancer remember each delivery together: a
 // replay sent to one instance is refused after another accepted the
 // original, and a delivery claimed by an instance that died is taken over
 // by another once its lease has run out. It keeps the in-memory store's
 // semantics exactly, checked by the same conformance suite
-// (middleware/replaytest).
+// (middleware/replaytest). [NewReplayStore] makes one; the zero value is
+// not usable. It is safe for concurrent use.
 //
-// Begin, Renew and Finish are one Lua script each, on one key, so Redis runs
-// each atomically in one round trip: of several instances racing on one
-// delivery, one claims it. Renew and Finish act only for the token that
-// holds the claim, so a late call from an attempt whose lease ran out
-// returns middleware.ErrClaimLost and changes nothing. A key,
-// "<Prefix>replay:" and 64 hex digits, holds 79 bytes (state, claim token,
-// body hash, expiry, lease end; see [ReplayStore.Begin]) and expires with
-// the delivery, so Redis memory is bounded by the rate of verified
-// callbacks. Neither the body nor the signature is stored. Keys and values
-// are those v0.1 wrote, extended so that v0.1 instances still read them:
-// during a rolling deploy both see each other's deliveries (see the
-// package documentation).
+// Begin, Renew and Finish are one Lua script each, on one key, run
+// atomically in one round trip: of several instances racing on one
+// delivery, one claims it, and a late Renew or Finish from an attempt whose
+// lease ran out returns [middleware.ErrClaimLost] and changes nothing. A
+// key, "<Prefix>replay:" and 64 hex digits, holds 79 bytes (no body, no
+// signature; see [ReplayStore.Begin]) and expires with the delivery, so
+// Redis memory is bounded by the rate of verified callbacks. v0.1
+// instances read the same keys (see the package documentation).
 //
 // Every call is bounded by Timeout. When Redis fails or is slow, Begin
-// returns an error that matches middleware.ErrReplayStore, and the verifier
-// refuses the callback with 503 and logs the error: Smile ID retries later,
-// and no callback reaches the handler unchecked. A claim whose Begin Redis
-// ran although the verifier gave up on it, or whose Finish was lost, frees
-// itself when its lease runs out, well before the delivery goes stale.
-//
-// NewReplayStore makes one; the zero value is not usable. A ReplayStore is
-// safe for concurrent use.
+// returns an error that matches [middleware.ErrReplayStore], and the
+// verifier refuses the callback with 503 and logs the error: Smile ID
+// retries later, and no callback reaches the handler unchecked.
 type ReplayStore struct {
 	conn
 }
