@@ -37,7 +37,7 @@ type AuthConfig struct {
 	Logger *slog.Logger      // nil: no logging
 
 	// Rejected answers refused requests. nil: the status StatusCode gives,
-	// with the error's text as a short plain-text body. Reason(r) tells it
+	// with the error's text as a short plain-text body. [Reason] tells it
 	// why; the WWW-Authenticate challenges are already set.
 	Rejected http.Handler
 }

@@ -41,7 +41,7 @@ type RateLimitConfig struct {
 // anyone, so a flood of new addresses cannot push a client's bucket out and
 // reset it.
 //
-// A RateLimiter is safe for concurrent use. Only NewRateLimiter makes a
+// A RateLimiter is safe for concurrent use. Only [NewRateLimiter] makes a
 // usable one: the zero value admits nothing (its Handler answers 503).
 type RateLimiter struct {
 	limit rate.Limit

@@ -27,9 +27,10 @@ import (
 // calls for the same ID, at most one may answer ReplayNew. Times are the
 // verifier's (Delivery.Now), never the store's own clock, so that
 // instances agree and tests can move time. The in-memory store
-// (NewMemoryReplayStore) is the default; a Redis store for several
+// ([NewMemoryReplayStore]) is the default; a Redis store for several
 // instances lives in the nested module middleware/redisstore; package
-// middleware/replaytest checks a store against this contract.
+// [github.com/smileguard/smileguard/middleware/replaytest] checks a
+// store against this contract.
 type ReplayStore interface {
 	// Begin claims the delivery. For an ID not seen (or expired) it binds
 	// the ID to d.BodyHash, records a claim by d.Token leased until
@@ -97,7 +98,7 @@ type Delivery struct {
 
 	// Token names this attempt's claim. The verifier draws a new one for
 	// every attempt, unique across processes. A store refuses the zero
-	// Token with ErrZeroToken.
+	// Token with [ErrZeroToken].
 	Token [16]byte
 
 	// Now is the verifier's clock.
