@@ -91,6 +91,18 @@ func smileguardGuard(tb testing.TB, clock *benchClock, next http.Handler) http.H
 	return g.Handler(next)
 }
 
+// smileguardGuardReusingBodies is smileguardGuard with the opt-in
+// CallbackConfig.ReuseBodyBuffers: body buffers are lent again once the
+// next handler has returned.
+func smileguardGuardReusingBodies(tb testing.TB, clock *benchClock, next http.Handler) http.Handler {
+	g, err := middleware.NewGuard(middleware.GuardConfig{
+		Allowlist: allowlist.Config{Allow: []allowlist.Set{allowlist.SmileIDProduction}},
+		Callback:  middleware.CallbackConfig{Keyring: callbackKeyring(tb), Now: clock.Now, ReuseBodyBuffers: true},
+	})
+	require.NoError(tb, err)
+	return g.Handler(next)
+}
+
 // smileguardVerifier is the callback verifier alone, with a replay store
 // that admits everything.
 func smileguardVerifier(tb testing.TB, clock *benchClock, next http.Handler) http.Handler {

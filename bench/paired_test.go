@@ -42,13 +42,25 @@ const pairedGroups = 16
 // background work, which the Guard's allocations cause, lands on whichever
 // block runs meanwhile. BenchmarkCallback's process CPU column has it.
 func BenchmarkGuardOverFloor(b *testing.B) {
+	for _, guard := range []struct {
+		suffix string
+		c      func(testing.TB, *benchClock, http.Handler) http.Handler
+	}{
+		{"", smileguardGuard},
+		{"-reused-bodies", smileguardGuardReusingBodies}, // CallbackConfig.ReuseBodyBuffers, the opt-in
+	} {
+		benchmarkGuardOverFloor(b, guard.suffix, guard.c)
+	}
+}
+
+func benchmarkGuardOverFloor(b *testing.B, suffix string, guard func(testing.TB, *benchClock, http.Handler) http.Handler) {
 	for _, size := range callbackSizes {
-		b.Run(size.name, func(b *testing.B) {
+		b.Run(size.name+suffix, func(b *testing.B) {
 			clock := &benchClock{}
 			in := newCallbackInput(b, false, size.bytes, clock)
 			var handlers [2]http.Handler // floor, guard
 			var nexts [2]*countingHandler
-			for i, c := range []func(testing.TB, *benchClock, http.Handler) http.Handler{floorContender, smileguardGuard} {
+			for i, c := range []func(testing.TB, *benchClock, http.Handler) http.Handler{floorContender, guard} {
 				nexts[i] = &countingHandler{}
 				handlers[i] = c(b, clock, nexts[i])
 			}

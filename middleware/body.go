@@ -3,6 +3,7 @@ package middleware
 import (
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/smileguard/smileguard/internal/bodyread"
 )
@@ -24,6 +25,11 @@ func isJSON(h http.Header) bool {
 // declared length, or whose reader fails, is ErrBodyRead. The returned slice
 // is owned by the caller; it is never pooled.
 func readBody(r *http.Request, max int64) ([]byte, error) {
+	return readBodyInto(nil, r, max)
+}
+
+// readBodyInto is readBody into buf's capacity (see bodyread.ReadInto).
+func readBodyInto(buf []byte, r *http.Request, max int64) ([]byte, error) {
 	if r.ContentLength > max {
 		return nil, ErrBodyTooLarge
 	}
@@ -33,7 +39,7 @@ func readBody(r *http.Request, max int64) ([]byte, error) {
 		}
 		return []byte{}, nil
 	}
-	buf, err := bodyread.Read(r.Body, r.ContentLength, max)
+	buf, err := bodyread.ReadInto(buf, r.Body, r.ContentLength, max)
 	if err != nil {
 		return nil, ErrBodyRead
 	}
@@ -46,4 +52,24 @@ func readBody(r *http.Request, max int64) ([]byte, error) {
 		return nil, ErrBodyRead
 	}
 	return buf, nil
+}
+
+// bodyBuffers lends the buffers bodies are read into, with
+// CallbackConfig.ReuseBodyBuffers: a buffer comes back once the next
+// handler has returned.
+type bodyBuffers struct{ pool sync.Pool } // of *[]byte
+
+func (b *bodyBuffers) get() *[]byte {
+	if buf, ok := b.pool.Get().(*[]byte); ok {
+		return buf
+	}
+	return new([]byte)
+}
+
+// put takes buf back with the body read into it.
+func (b *bodyBuffers) put(buf *[]byte, body []byte) {
+	if cap(body) > cap(*buf) {
+		*buf = body[:0] // it grew: keep the larger array
+	}
+	b.pool.Put(buf)
 }

@@ -50,6 +50,15 @@ type CallbackConfig struct {
 	Confirm      Confirmer
 	ConfirmEvery bool
 
+	// ReuseBodyBuffers reads each body into a buffer that is lent again
+	// once the next handler has returned, so that large bodies (Smile ID's
+	// of 1.5 MB) do not cost a fresh allocation each. It changes what the
+	// next handler may do: nothing it starts may read r.Body or call
+	// r.GetBody after it returns, since the bytes then belong to another
+	// callback. Copy what you keep (io.ReadAll's result is a copy). Off by
+	// default.
+	ReuseBodyBuffers bool
+
 	// KeyPolicy says which keys of the Keyring [NewCallbackVerifier]
 	// reports at start-up, one Warn record each ([signer.LogKeyWarnings]):
 	// expired, expiring soon, or older than Smile ID's 90 days. Zero: the
@@ -88,6 +97,7 @@ type CallbackVerifier struct {
 	logger    *slog.Logger
 	rejected  http.Handler
 	observe   Observer
+	bodies    *bodyBuffers // nil without ReuseBodyBuffers
 }
 
 // NewCallbackVerifier validates cfg and returns a verifier. It refuses a
@@ -157,6 +167,9 @@ func NewCallbackVerifier(cfg CallbackConfig) (*CallbackVerifier, error) {
 		v.replay, _ = NewMemoryReplayStore(0)
 	}
 	v.leases = newLeaseKeeper(v.replay, v.lease, v.now, v.logger)
+	if cfg.ReuseBodyBuffers {
+		v.bodies = &bodyBuffers{}
+	}
 	signer.LogKeyWarnings(context.Background(), v.logger, cfg.Keyring.Review(v.now(), cfg.KeyPolicy))
 	return v, nil
 }

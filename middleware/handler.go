@@ -135,7 +135,16 @@ func (p *pipeline) verify(w http.ResponseWriter, r *http.Request, d *delivery, n
 		return
 	}
 	format, signatureValue, timestampValue, headerProblem := signatureHeaders(r.Header)
-	body, err := readBody(r, v.maxBody)
+	var lent *[]byte
+	if v.bodies != nil {
+		lent = v.bodies.get()
+	}
+	body, err := readBodyInto(bufferOf(lent), r, v.maxBody)
+	if lent != nil {
+		// Back once this request is answered: the next handler has
+		// returned by then (see CallbackConfig.ReuseBodyBuffers).
+		defer v.bodies.put(lent, body)
+	}
 	if err != nil {
 		p.refuse(w, r, d, err)
 		return
@@ -375,6 +384,14 @@ func clientIP(r *http.Request, d *delivery) string {
 // records of one delivery, nothing an attacker could replay.
 func shortID(id [32]byte) string {
 	return hex.EncodeToString(id[:8])
+}
+
+// bufferOf returns the buffer lent, if any.
+func bufferOf(lent *[]byte) []byte {
+	if lent == nil {
+		return nil
+	}
+	return *lent
 }
 
 // isObject reports whether body is exactly one JSON object, as

@@ -20,11 +20,20 @@ const MaxPrealloc = 64 << 10
 // without growing it once its first MaxPrealloc bytes have come. The
 // returned slice is the caller's.
 func Read(r io.Reader, declared, limit int64) ([]byte, error) {
+	return ReadInto(nil, r, declared, limit)
+}
+
+// ReadInto is Read into buf's capacity, growing it only if the body needs
+// more: a caller that reuses buffers passes one back.
+func ReadInto(buf []byte, r io.Reader, declared, limit int64) ([]byte, error) {
 	size := int64(512)
 	if declared >= 0 && declared <= limit {
 		size = declared + 1 // room to read io.EOF without growing
 	}
-	buf := make([]byte, 0, min(size, MaxPrealloc))
+	if int64(cap(buf)) < min(size, MaxPrealloc) {
+		buf = make([]byte, 0, min(size, MaxPrealloc))
+	}
+	buf = buf[:0]
 	for {
 		end := cap(buf)
 		if int64(end) > limit+1 {
