@@ -89,6 +89,7 @@ type CallbackVerifier struct {
 	ttl       time.Duration
 	lease     time.Duration
 	now       func() time.Time
+	realClock bool // now is time.Now: the guard reads it once per request
 	formats   formatSet
 	replay    ReplayStore
 	leases    *leaseKeeper
@@ -161,7 +162,7 @@ func NewCallbackVerifier(cfg CallbackConfig) (*CallbackVerifier, error) {
 	// inclusive.
 	v.ttl = 2*v.tolerance + time.Second
 	if v.now == nil {
-		v.now = time.Now
+		v.now, v.realClock = time.Now, true
 	}
 	if v.replay == nil {
 		v.replay, _ = NewMemoryReplayStore(0)

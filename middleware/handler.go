@@ -42,7 +42,9 @@ func (p *pipeline) handler(next http.Handler) http.Handler {
 
 func (p *pipeline) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	d := &delivery{Context: r.Context()}
-	if p.observe != nil {
+	if p.observe != nil || (p.verifier != nil && p.verifier.realClock) {
+		// One clock reading serves the Observer's Duration and, on the
+		// real clock, the verifier's now: the time the request came.
 		d.start = time.Now()
 	}
 	if p.verifier == nil || p.verifier.keyring == nil {
@@ -171,7 +173,10 @@ func (p *pipeline) verify(w http.ResponseWriter, r *http.Request, d *delivery, n
 		p.refuse(w, r, d, err)
 		return
 	}
-	now := v.now()
+	now := d.start
+	if !v.realClock {
+		now = v.now()
+	}
 	if err := v.verifySignature(d, format, signature, timestamp, now, environments(d)); err != nil {
 		p.refuse(w, r, d, err)
 		return
