@@ -285,7 +285,8 @@ func wilson(k, n int) (low, high float64) {
 func twinSummary(results []twinResult, duration time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "twins: one key's genuine callbacks at Poisson arrivals for %v per rate, each signed when sent (milliseconds);\n", duration)
-	fmt.Fprintf(&b, "a twin comes second or later in its millisecond; each is sent to a guard without a Confirmer and to one with one\n")
+	fmt.Fprintf(&b, "a twin comes second or later in its millisecond; each is sent to a guard without a Confirmer and to one with one;\n")
+	fmt.Fprintf(&b, "\"scheduled\" counts the twins of the Poisson instants themselves, before the timers' lateness moved them\n")
 	fmt.Fprintf(&b, "%-6s %9s  %-34s %-38s %9s  %-14s %-26s %s\n", "rate", "callbacks", "twins: measured (95%) / expected",
 		"in a shared ms: measured / expected", "scheduled", "no Confirmer", "Confirmer", "timer lateness p50, p99")
 	for _, r := range results {
