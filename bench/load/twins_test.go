@@ -143,10 +143,10 @@ func runTwinRate(t *testing.T, smile *twinSmileID, rate float64, duration time.D
 		return twinAnswer{status: resp.StatusCode, err: err}
 	}
 
-	// Poisson arrivals: exponential gaps of mean 1/rate, from a seed of
-	// the rate's own, each on a timer of its own so that one late
-	// callback does not make the next one late.
-	rng := rand.New(rand.NewPCG(uint64(rate), 13))
+	// Poisson arrivals: exponential gaps of mean 1/rate, from a new seed
+	// each run, so that runs are samples of their own; each on a timer of
+	// its own, so that one late callback does not make the next one late.
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(rate)))
 	begin := time.Now().Add(100 * time.Millisecond)
 	var schedule []time.Time
 	for at := begin; ; {
