@@ -342,6 +342,12 @@ func (p *pipeline) finish(d *delivery, handled bool) (lost bool) {
 		p.logger.LogAttrs(d.Context, slog.LevelError, "smileguard: replay store could not finish a delivery",
 			slog.String("error", err.Error()), slog.String("delivery", shortID(d.claim.ID)), slog.Bool("handled", handled))
 	}
+	if handled {
+		// Tried again until the store takes it: a lost handled mark would
+		// let an exact replay be handled again once the lease lapsed. A
+		// lost release needs nothing: the lease lapses by itself.
+		p.verifier.leases.finishLater(claim)
+	}
 	return false
 }
 

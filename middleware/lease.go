@@ -15,17 +15,22 @@ import (
 // renewing, and its claim frees itself: Smile ID's retry, to this instance
 // or another, is then processed.
 //
-// Its goroutine runs only while some handler runs: it is started by the
-// first hold and ends when it finds none left.
+// It also finishes again, until the store takes it, a handled mark the
+// store could not take when the handler returned (see finishLater).
+//
+// Its goroutine runs only while some handler runs or some mark waits: it
+// is started by the first hold (or mark) and ends when it finds none left.
 type leaseKeeper struct {
 	store  ReplayStore
 	lease  time.Duration
 	now    func() time.Time
 	logger *slog.Logger
 
-	mu      sync.Mutex
-	held    delivery // sentinel of the list of deliveries whose handler runs
-	running bool
+	mu        sync.Mutex
+	held      delivery // sentinel of the list of deliveries whose handler runs
+	late      []*lateFinish
+	finishing bool // a round of late finishes is running
+	running   bool
 }
 
 func newLeaseKeeper(store ReplayStore, lease time.Duration, now func() time.Time, logger *slog.Logger) *leaseKeeper {
@@ -43,10 +48,15 @@ func (k *leaseKeeper) hold(d *delivery) {
 	d.holding = true
 	d.leasePrev, d.leaseNext = k.held.leasePrev, &k.held
 	d.leasePrev.leaseNext, k.held.leasePrev = d, d
-	start := !k.running
-	k.running = true
+	k.startLocked()
 	k.mu.Unlock()
-	if start {
+}
+
+// startLocked starts the keeper's goroutine if it is not running. k.mu is
+// held.
+func (k *leaseKeeper) startLocked() {
+	if !k.running {
+		k.running = true
 		go k.run()
 	}
 }
@@ -60,17 +70,27 @@ func (k *leaseKeeper) release(d *delivery) {
 	k.mu.Unlock()
 }
 
-// run renews the held claims that are due, every third of a lease, until
-// none is held.
+// run renews the held claims that are due, every third of a lease, and
+// finishes the late marks every lateFinishInterval, until none is left.
 func (k *leaseKeeper) run() {
 	interval := k.lease / 3
 	for {
-		time.Sleep(interval)
 		k.mu.Lock()
-		if k.held.leaseNext == &k.held {
+		sleep := interval
+		if len(k.late) > 0 {
+			sleep = min(interval, lateFinishInterval)
+		}
+		k.mu.Unlock()
+		time.Sleep(sleep)
+		k.mu.Lock()
+		if k.held.leaseNext == &k.held && len(k.late) == 0 {
 			k.running = false
 			k.mu.Unlock()
 			return
+		}
+		if len(k.late) > 0 && !k.finishing {
+			k.finishing = true
+			go k.finishLate()
 		}
 		now := time.Now()
 		for d := k.held.leaseNext; d != &k.held; d = d.leaseNext {
