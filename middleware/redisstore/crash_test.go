@@ -27,7 +27,10 @@ func TestKilledInstancesClaimIsTakenOverWithinALease(t *testing.T) {
 	b := startGuard(t, srv, record, opts)
 	body := genuine(t, 1)[0]
 	smile := newSmileID(5*time.Second, b)
-	smile.first, smile.most = 50*time.Millisecond, 200*time.Millisecond
+	// Retries every 200 ms for about six seconds: well past the lease, so
+	// that a loaded machine's delays cannot use them all up before it
+	// lapses; the assertion below holds the take-over to the lease.
+	smile.first, smile.most, smile.attempts = 50*time.Millisecond, 200*time.Millisecond, 30
 
 	go smile.post(a, body) // the first attempt: a's handler starts and never returns
 	claimed := waitFor(t, 5*time.Second, "a's handler starts", func() bool {
