@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/smileguard/smileguard/internal/metriclabels"
 	"github.com/smileguard/smileguard/middleware"
 	"github.com/smileguard/smileguard/signer"
 )
@@ -93,18 +94,18 @@ func (m *Metrics) start(keyring *signer.Keyring) {
 		environments = environments[:0]
 		seen := map[signer.Environment]bool{}
 		for _, k := range keyring.Keys() {
-			m.keys.Add(ctx, 0, m.keyAttributes.get(k.ID, environmentIndex(k.Environment)).add...)
+			m.keys.Add(ctx, 0, m.keyAttributes.get(k.ID, metriclabels.EnvironmentIndex(k.Environment)).add...)
 			if !seen[k.Environment] {
 				seen[k.Environment] = true
 				environments = append(environments, k.Environment)
 			}
 		}
 	}
-	for _, s := range expectedSeries(environments) {
-		a := m.callbackAttributes.get(outcomeIndex(s.outcome), reasonIndex(s.reason), environmentIndex(s.environment), formatIndex(s.format))
+	for _, s := range metriclabels.ExpectedSeries(environments) {
+		a := m.callbackAttributes.get(metriclabels.OutcomeIndex(s.Outcome), metriclabels.ReasonIndex(s.Reason), metriclabels.EnvironmentIndex(s.Environment), metriclabels.FormatIndex(s.Format))
 		m.callbacks.Add(ctx, 0, a.add...)
 	}
 	for _, o := range []middleware.Outcome{middleware.Accepted, middleware.Acknowledged, middleware.Refused} {
-		m.outcomeAttributes.get(outcomeIndex(o))
+		m.outcomeAttributes.get(metriclabels.OutcomeIndex(o))
 	}
 }

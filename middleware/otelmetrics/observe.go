@@ -3,6 +3,7 @@ package otelmetrics
 import (
 	"context"
 
+	"github.com/smileguard/smileguard/internal/metriclabels"
 	"github.com/smileguard/smileguard/middleware"
 )
 
@@ -17,9 +18,9 @@ func (m *Metrics) Observe(ctx context.Context, e middleware.Event) {
 	if m == nil || m.callbacks == nil {
 		return
 	}
-	outcome := outcomeIndex(e.Outcome)
-	environment := environmentIndex(e.Environment)
-	m.callbacks.Add(ctx, 1, m.callbackAttributes.get(outcome, reasonIndex(e.Reason), environment, formatIndex(e.Format)).add...)
+	outcome := metriclabels.OutcomeIndex(e.Outcome)
+	environment := metriclabels.EnvironmentIndex(e.Environment)
+	m.callbacks.Add(ctx, 1, m.callbackAttributes.get(outcome, metriclabels.ReasonIndex(e.Reason), environment, metriclabels.FormatIndex(e.Format)).add...)
 	byOutcome := m.outcomeAttributes.get(outcome)
 	m.durations.Record(ctx, e.Duration.Seconds(), byOutcome.record...)
 	if e.BodyBytes > 0 {

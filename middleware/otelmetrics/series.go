@@ -6,6 +6,8 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/smileguard/smileguard/internal/metriclabels"
 )
 
 // The attribute sets of the measurements are made once per combination of
@@ -42,17 +44,17 @@ func newMeasurement(base []attribute.KeyValue, kvs ...attribute.KeyValue) *measu
 // (outcome, reason, environment, format).
 type callbackAttributes struct {
 	base  []attribute.KeyValue
-	cells [numOutcomes * numReasons * numEnvironments * numFormats]atomic.Pointer[measurement]
+	cells [metriclabels.NumOutcomes * metriclabels.NumReasons * metriclabels.NumEnvironments * metriclabels.NumFormats]atomic.Pointer[measurement]
 }
 
 func (c *callbackAttributes) get(outcome, reason, environment, format int) *measurement {
-	i := ((outcome*numReasons+reason)*numEnvironments+environment)*numFormats + format
+	i := ((outcome*metriclabels.NumReasons+reason)*metriclabels.NumEnvironments+environment)*metriclabels.NumFormats + format
 	if m := c.cells[i].Load(); m != nil {
 		return m
 	}
 	m := newMeasurement(c.base,
-		outcomeKey.String(outcomeValues[outcome]), reasonKey.String(reasonValues[reason]),
-		environmentKey.String(environmentValues[environment]), formatKey.String(formatValues[format]))
+		outcomeKey.String(metriclabels.OutcomeValues[outcome]), reasonKey.String(metriclabels.ReasonValues[reason]),
+		environmentKey.String(metriclabels.EnvironmentValues[environment]), formatKey.String(metriclabels.FormatValues[format]))
 	c.cells[i].Store(m)
 	return m
 }
@@ -60,14 +62,14 @@ func (c *callbackAttributes) get(outcome, reason, environment, format int) *meas
 // outcomeAttributes is the histograms' table, one cell for each outcome.
 type outcomeAttributes struct {
 	base  []attribute.KeyValue
-	cells [numOutcomes]atomic.Pointer[measurement]
+	cells [metriclabels.NumOutcomes]atomic.Pointer[measurement]
 }
 
 func (o *outcomeAttributes) get(outcome int) *measurement {
 	if m := o.cells[outcome].Load(); m != nil {
 		return m
 	}
-	m := newMeasurement(o.base, outcomeKey.String(outcomeValues[outcome]))
+	m := newMeasurement(o.base, outcomeKey.String(metriclabels.OutcomeValues[outcome]))
 	o.cells[outcome].Store(m)
 	return m
 }
@@ -85,16 +87,16 @@ const maxKeyIDs = 256
 type keyAttributes struct {
 	base     []attribute.KeyValue
 	mu       sync.Mutex
-	table    atomic.Pointer[keyTable[*measurement]]
-	overflow [numEnvironments]atomic.Pointer[measurement]
+	table    atomic.Pointer[metriclabels.KeyTable[*measurement]]
+	overflow [metriclabels.NumEnvironments]atomic.Pointer[measurement]
 }
 
 func (k *keyAttributes) get(id string, environment int) *measurement {
 	if t := k.table.Load(); t != nil {
-		if m, ok := t.find(keyName{environment, id}); ok {
+		if m, ok := t.Find(metriclabels.KeyName{Environment: environment, ID: id}); ok {
 			return m
 		}
-		if t.len() >= maxKeyIDs {
+		if t.Len() >= maxKeyIDs {
 			return k.other(environment)
 		}
 	}
@@ -106,17 +108,17 @@ func (k *keyAttributes) add(id string, environment int) *measurement {
 	defer k.mu.Unlock()
 	t := k.table.Load()
 	if t == nil {
-		t = &keyTable[*measurement]{}
+		t = &metriclabels.KeyTable[*measurement]{}
 	}
-	name := keyName{environment, id}
-	if m, ok := t.find(name); ok {
+	name := metriclabels.KeyName{Environment: environment, ID: id}
+	if m, ok := t.Find(name); ok {
 		return m
 	}
-	if t.len() >= maxKeyIDs {
+	if t.Len() >= maxKeyIDs {
 		return k.other(environment)
 	}
-	m := newMeasurement(k.base, keyIDKey.String(id), environmentKey.String(environmentValues[environment]))
-	k.table.Store(t.with(name, m))
+	m := newMeasurement(k.base, keyIDKey.String(id), environmentKey.String(metriclabels.EnvironmentValues[environment]))
+	k.table.Store(t.With(name, m))
 	return m
 }
 
@@ -126,7 +128,7 @@ func (k *keyAttributes) other(environment int) *measurement {
 	if m := k.overflow[environment].Load(); m != nil {
 		return m
 	}
-	m := newMeasurement(k.base, keyIDKey.String(other), environmentKey.String(environmentValues[environment]))
+	m := newMeasurement(k.base, keyIDKey.String(metriclabels.Other), environmentKey.String(metriclabels.EnvironmentValues[environment]))
 	k.overflow[environment].Store(m)
 	return m
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/smileguard/smileguard/internal/metriclabels"
 	"github.com/smileguard/smileguard/middleware"
 	"github.com/smileguard/smileguard/signer"
 )
@@ -80,19 +81,19 @@ func (m *Metrics) start(keyring *signer.Keyring) {
 		environments = environments[:0]
 		seen := map[signer.Environment]bool{}
 		for _, k := range keyring.Keys() {
-			m.keys.counter(k.ID, environmentIndex(k.Environment))
+			m.keys.counter(k.ID, metriclabels.EnvironmentIndex(k.Environment))
 			if !seen[k.Environment] {
 				seen[k.Environment] = true
 				environments = append(environments, k.Environment)
 			}
 		}
 	}
-	for _, s := range expectedSeries(environments) {
-		m.callbacks.counter(outcomeIndex(s.outcome), reasonIndex(s.reason), environmentIndex(s.environment), formatIndex(s.format))
+	for _, s := range metriclabels.ExpectedSeries(environments) {
+		m.callbacks.counter(metriclabels.OutcomeIndex(s.Outcome), metriclabels.ReasonIndex(s.Reason), metriclabels.EnvironmentIndex(s.Environment), metriclabels.FormatIndex(s.Format))
 	}
 	for _, o := range []middleware.Outcome{middleware.Accepted, middleware.Acknowledged, middleware.Refused} {
-		m.durations.observer(outcomeIndex(o))
-		m.bodySizes.observer(outcomeIndex(o))
+		m.durations.observer(metriclabels.OutcomeIndex(o))
+		m.bodySizes.observer(metriclabels.OutcomeIndex(o))
 	}
 }
 

@@ -3,6 +3,7 @@ package prommetrics
 import (
 	"context"
 
+	"github.com/smileguard/smileguard/internal/metriclabels"
 	"github.com/smileguard/smileguard/middleware"
 )
 
@@ -15,9 +16,9 @@ func (m *Metrics) Observe(_ context.Context, e middleware.Event) {
 	if m == nil || m.callbacks.vec == nil {
 		return
 	}
-	outcome := outcomeIndex(e.Outcome)
-	environment := environmentIndex(e.Environment)
-	m.callbacks.counter(outcome, reasonIndex(e.Reason), environment, formatIndex(e.Format)).Inc()
+	outcome := metriclabels.OutcomeIndex(e.Outcome)
+	environment := metriclabels.EnvironmentIndex(e.Environment)
+	m.callbacks.counter(outcome, metriclabels.ReasonIndex(e.Reason), environment, metriclabels.FormatIndex(e.Format)).Inc()
 	m.durations.observer(outcome).Observe(e.Duration.Seconds())
 	if e.BodyBytes > 0 {
 		m.bodySizes.observer(outcome).Observe(float64(e.BodyBytes))

@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/smileguard/smileguard/internal/metriclabels"
 )
 
 // The series of a metric vector are looked up once and kept in a table
@@ -23,16 +25,16 @@ type observerCell struct{ prometheus.Observer }
 // (outcome, reason, environment, format).
 type callbackCounters struct {
 	vec   *prometheus.CounterVec
-	cells [numOutcomes * numReasons * numEnvironments * numFormats]atomic.Pointer[counterCell]
+	cells [metriclabels.NumOutcomes * metriclabels.NumReasons * metriclabels.NumEnvironments * metriclabels.NumFormats]atomic.Pointer[counterCell]
 }
 
 func (c *callbackCounters) counter(outcome, reason, environment, format int) prometheus.Counter {
-	i := ((outcome*numReasons+reason)*numEnvironments+environment)*numFormats + format
+	i := ((outcome*metriclabels.NumReasons+reason)*metriclabels.NumEnvironments+environment)*metriclabels.NumFormats + format
 	if cell := c.cells[i].Load(); cell != nil {
 		return cell.Counter
 	}
 	cell := &counterCell{c.vec.WithLabelValues(
-		outcomeValues[outcome], reasonValues[reason], environmentValues[environment], formatValues[format])}
+		metriclabels.OutcomeValues[outcome], metriclabels.ReasonValues[reason], metriclabels.EnvironmentValues[environment], metriclabels.FormatValues[format])}
 	c.cells[i].Store(cell)
 	return cell.Counter
 }
@@ -40,14 +42,14 @@ func (c *callbackCounters) counter(outcome, reason, environment, format int) pro
 // outcomeHistograms is a histogram's table, one cell for each outcome.
 type outcomeHistograms struct {
 	vec   *prometheus.HistogramVec
-	cells [numOutcomes]atomic.Pointer[observerCell]
+	cells [metriclabels.NumOutcomes]atomic.Pointer[observerCell]
 }
 
 func (h *outcomeHistograms) observer(outcome int) prometheus.Observer {
 	if cell := h.cells[outcome].Load(); cell != nil {
 		return cell.Observer
 	}
-	cell := &observerCell{h.vec.WithLabelValues(outcomeValues[outcome])}
+	cell := &observerCell{h.vec.WithLabelValues(metriclabels.OutcomeValues[outcome])}
 	h.cells[outcome].Store(cell)
 	return cell.Observer
 }
@@ -65,16 +67,16 @@ const maxKeyIDs = 256
 type keyCounters struct {
 	vec      *prometheus.CounterVec
 	mu       sync.Mutex
-	table    atomic.Pointer[keyTable[prometheus.Counter]]
-	overflow [numEnvironments]atomic.Pointer[counterCell]
+	table    atomic.Pointer[metriclabels.KeyTable[prometheus.Counter]]
+	overflow [metriclabels.NumEnvironments]atomic.Pointer[counterCell]
 }
 
 func (k *keyCounters) counter(id string, environment int) prometheus.Counter {
 	if t := k.table.Load(); t != nil {
-		if c, ok := t.find(keyName{environment, id}); ok {
+		if c, ok := t.Find(metriclabels.KeyName{Environment: environment, ID: id}); ok {
 			return c
 		}
-		if t.len() >= maxKeyIDs {
+		if t.Len() >= maxKeyIDs {
 			return k.other(environment)
 		}
 	}
@@ -86,17 +88,17 @@ func (k *keyCounters) add(id string, environment int) prometheus.Counter {
 	defer k.mu.Unlock()
 	t := k.table.Load()
 	if t == nil {
-		t = &keyTable[prometheus.Counter]{}
+		t = &metriclabels.KeyTable[prometheus.Counter]{}
 	}
-	name := keyName{environment, id}
-	if c, ok := t.find(name); ok {
+	name := metriclabels.KeyName{Environment: environment, ID: id}
+	if c, ok := t.Find(name); ok {
 		return c
 	}
-	if t.len() >= maxKeyIDs {
+	if t.Len() >= maxKeyIDs {
 		return k.other(environment)
 	}
-	c := k.vec.WithLabelValues(id, environmentValues[environment])
-	k.table.Store(t.with(name, c))
+	c := k.vec.WithLabelValues(id, metriclabels.EnvironmentValues[environment])
+	k.table.Store(t.With(name, c))
 	return c
 }
 
@@ -106,7 +108,7 @@ func (k *keyCounters) other(environment int) prometheus.Counter {
 	if cell := k.overflow[environment].Load(); cell != nil {
 		return cell.Counter
 	}
-	cell := &counterCell{k.vec.WithLabelValues(other, environmentValues[environment])}
+	cell := &counterCell{k.vec.WithLabelValues(metriclabels.Other, metriclabels.EnvironmentValues[environment])}
 	k.overflow[environment].Store(cell)
 	return cell.Counter
 }

@@ -1,4 +1,4 @@
-package otelmetrics
+package metriclabels
 
 import (
 	"strconv"
@@ -8,19 +8,19 @@ import (
 )
 
 func TestKeyTableFindsEveryKeySearchedOrIndexed(t *testing.T) {
-	table := &keyTable[int]{}
+	table := &KeyTable[int]{}
 	for n := 0; n < 2*linearKeys; n++ {
-		table = table.with(keyName{n % 2, "key-" + strconv.Itoa(n)}, n)
-		assert.Equal(t, n+1, table.len())
+		table = table.With(KeyName{n % 2, "key-" + strconv.Itoa(n)}, n)
+		assert.Equal(t, n+1, table.Len())
 		assert.Equal(t, n+1 > linearKeys, table.index != nil, "indexed past linearKeys")
 		for i := 0; i <= n; i++ {
-			got, ok := table.find(keyName{i % 2, "key-" + strconv.Itoa(i)})
+			got, ok := table.Find(KeyName{i % 2, "key-" + strconv.Itoa(i)})
 			assert.True(t, ok, "key-%d in a table of %d", i, n+1)
 			assert.Equal(t, i, got)
 		}
-		_, ok := table.find(keyName{(n + 1) % 2, "key-" + strconv.Itoa(n)})
+		_, ok := table.Find(KeyName{(n + 1) % 2, "key-" + strconv.Itoa(n)})
 		assert.False(t, ok, "same ID, other environment")
-		_, ok = table.find(keyName{n % 2, "key-" + strconv.Itoa(n+1)})
+		_, ok = table.Find(KeyName{n % 2, "key-" + strconv.Itoa(n+1)})
 		assert.False(t, ok, "an ID not added")
 	}
 }

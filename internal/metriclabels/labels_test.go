@@ -1,4 +1,4 @@
-package prommetrics
+package metriclabels
 
 import (
 	"go/ast"
@@ -17,22 +17,22 @@ import (
 )
 
 func TestEveryFixedValueHasItsOwnIndex(t *testing.T) {
-	for i, v := range outcomeValues[:numOutcomes-1] {
-		assert.Equal(t, i, outcomeIndex(middleware.Outcome(v)), v)
+	for i, v := range OutcomeValues[:NumOutcomes-1] {
+		assert.Equal(t, i, OutcomeIndex(middleware.Outcome(v)), v)
 	}
-	for i, v := range reasonValues[:numReasons-1] {
-		assert.Equal(t, i, reasonIndex(middleware.ReasonCode(v)), v)
+	for i, v := range ReasonValues[:NumReasons-1] {
+		assert.Equal(t, i, ReasonIndex(middleware.ReasonCode(v)), v)
 	}
-	for i, v := range environmentValues[:numEnvironments-1] {
-		assert.Equal(t, i, environmentIndex(signer.Environment(v)), v)
+	for i, v := range EnvironmentValues[:NumEnvironments-1] {
+		assert.Equal(t, i, EnvironmentIndex(signer.Environment(v)), v)
 	}
-	for i, v := range formatValues[:numFormats-1] {
-		assert.Equal(t, i, formatIndex(middleware.CallbackFormat(v)), v)
+	for i, v := range FormatValues[:NumFormats-1] {
+		assert.Equal(t, i, FormatIndex(middleware.CallbackFormat(v)), v)
 	}
-	assert.Equal(t, numOutcomes-1, outcomeIndex("exploded"))
-	assert.Equal(t, numReasons-1, reasonIndex("cosmic_ray"))
-	assert.Equal(t, numEnvironments-1, environmentIndex("staging"))
-	assert.Equal(t, numFormats-1, formatIndex("carrier_pigeon"))
+	assert.Equal(t, NumOutcomes-1, OutcomeIndex("exploded"))
+	assert.Equal(t, NumReasons-1, ReasonIndex("cosmic_ray"))
+	assert.Equal(t, NumEnvironments-1, EnvironmentIndex("staging"))
+	assert.Equal(t, NumFormats-1, FormatIndex("carrier_pigeon"))
 }
 
 // TestEveryReasonCodeOfTheCoreIsKnown reads the core's constants, so that a
@@ -68,11 +68,11 @@ func TestEveryReasonCodeOfTheCoreIsKnown(t *testing.T) {
 	require.NotEmpty(t, found["ReasonCode"])
 	require.NotEmpty(t, found["Outcome"])
 	for _, r := range found["ReasonCode"] {
-		assert.NotEqual(t, numReasons-1, reasonIndex(middleware.ReasonCode(r)), "reason code %q is not in reasonValues", r)
+		assert.NotEqual(t, NumReasons-1, ReasonIndex(middleware.ReasonCode(r)), "reason code %q is not in ReasonValues", r)
 	}
 	for _, o := range found["Outcome"] {
-		assert.NotEqual(t, numOutcomes-1, outcomeIndex(middleware.Outcome(o)), "outcome %q is not in outcomeValues", o)
+		assert.NotEqual(t, NumOutcomes-1, OutcomeIndex(middleware.Outcome(o)), "outcome %q is not in OutcomeValues", o)
 	}
-	assert.Len(t, found["ReasonCode"], numReasons-1, "reasonValues lists a code the core does not have")
-	assert.Len(t, found["Outcome"], numOutcomes-1, "outcomeValues lists an outcome the core does not have")
+	assert.Len(t, found["ReasonCode"], NumReasons-1, "ReasonValues lists a code the core does not have")
+	assert.Len(t, found["Outcome"], NumOutcomes-1, "OutcomeValues lists an outcome the core does not have")
 }

@@ -1,29 +1,29 @@
-package prommetrics
+package metriclabels
 
 import (
 	"github.com/smileguard/smileguard/middleware"
 	"github.com/smileguard/smileguard/signer"
 )
 
-// other is the label value that stands for any value outside a label's
+// Other is the label value that stands for any value outside a label's
 // fixed set: an outcome, reason, environment or format this version of the
-// package does not know (a newer core's, or an Event a caller made up), and
-// the key IDs past the first maxKeyIDs. It keeps every label bounded
-// whatever Observe is given.
-const other = "other"
+// adapters does not know (a newer core's, or an Event a caller made up),
+// and the key IDs past the adapters' bound. It keeps every label bounded
+// whatever an Observer is given.
+const Other = "other"
 
-// The fixed sets, in index order. The last index of each is other.
+// The fixed sets, in index order. The last index of each is Other.
 var (
-	outcomeValues = [...]string{
+	OutcomeValues = [...]string{
 		string(middleware.Accepted),
 		string(middleware.Acknowledged),
 		string(middleware.Refused),
-		other,
+		Other,
 	}
 
-	// reasonValues lists every middleware.ReasonCode, in the order the
+	// ReasonValues lists every middleware.ReasonCode, in the order the
 	// guard checks a request.
-	reasonValues = [...]string{
+	ReasonValues = [...]string{
 		string(middleware.ReasonForbidden),
 		string(middleware.ReasonCredentials),
 		string(middleware.ReasonRateLimited),
@@ -45,27 +45,27 @@ var (
 		string(middleware.ReasonAccepted),
 		string(middleware.ReasonNotHandled),
 		string(middleware.ReasonInternal),
-		other,
+		Other,
 	}
 
-	// environmentValues: "" is an event from before a signature verified.
-	environmentValues = [...]string{"", string(signer.Production), string(signer.Sandbox), other}
+	// EnvironmentValues: "" is an event from before a signature verified.
+	EnvironmentValues = [...]string{"", string(signer.Production), string(signer.Sandbox), Other}
 
-	// formatValues: "" is an event from before the body was read.
-	formatValues = [...]string{"", string(middleware.BodySigned), string(middleware.HeaderSigned), other}
+	// FormatValues: "" is an event from before the body was read.
+	FormatValues = [...]string{"", string(middleware.BodySigned), string(middleware.HeaderSigned), Other}
 )
 
 const (
-	numOutcomes     = len(outcomeValues)
-	numReasons      = len(reasonValues)
-	numEnvironments = len(environmentValues)
-	numFormats      = len(formatValues)
+	NumOutcomes     = len(OutcomeValues)
+	NumReasons      = len(ReasonValues)
+	NumEnvironments = len(EnvironmentValues)
+	NumFormats      = len(FormatValues)
 )
 
 // The index functions are switches rather than map look-ups: no hashing on
 // the request path, and an unknown value costs no more than a known one.
 
-func outcomeIndex(o middleware.Outcome) int {
+func OutcomeIndex(o middleware.Outcome) int {
 	switch o {
 	case middleware.Accepted:
 		return 0
@@ -74,10 +74,10 @@ func outcomeIndex(o middleware.Outcome) int {
 	case middleware.Refused:
 		return 2
 	}
-	return numOutcomes - 1
+	return NumOutcomes - 1
 }
 
-func reasonIndex(r middleware.ReasonCode) int {
+func ReasonIndex(r middleware.ReasonCode) int {
 	switch r {
 	case middleware.ReasonForbidden:
 		return 0
@@ -122,10 +122,10 @@ func reasonIndex(r middleware.ReasonCode) int {
 	case middleware.ReasonInternal:
 		return 20
 	}
-	return numReasons - 1
+	return NumReasons - 1
 }
 
-func environmentIndex(e signer.Environment) int {
+func EnvironmentIndex(e signer.Environment) int {
 	switch e {
 	case "":
 		return 0
@@ -134,10 +134,10 @@ func environmentIndex(e signer.Environment) int {
 	case signer.Sandbox:
 		return 2
 	}
-	return numEnvironments - 1
+	return NumEnvironments - 1
 }
 
-func formatIndex(f middleware.CallbackFormat) int {
+func FormatIndex(f middleware.CallbackFormat) int {
 	switch f {
 	case "":
 		return 0
@@ -146,5 +146,5 @@ func formatIndex(f middleware.CallbackFormat) int {
 	case middleware.HeaderSigned:
 		return 2
 	}
-	return numFormats - 1
+	return NumFormats - 1
 }
