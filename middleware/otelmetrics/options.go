@@ -7,6 +7,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/smileguard/smileguard/internal/metriclabels"
 	"github.com/smileguard/smileguard/signer"
 )
 
@@ -49,20 +50,6 @@ type Options struct {
 	Keyring *signer.Keyring
 }
 
-var defaultDurationBuckets = []time.Duration{
-	100 * time.Microsecond, 250 * time.Microsecond, 500 * time.Microsecond,
-	time.Millisecond, 2500 * time.Microsecond, 5 * time.Millisecond,
-	10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond,
-	100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond,
-	time.Second, 2500 * time.Millisecond, 5 * time.Second, 10 * time.Second,
-}
-
-var defaultBodySizeBuckets = []int{
-	256, 1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 1_500_000, 2 << 20,
-}
-
-const defaultNamespace = "smileguard"
-
 // namespacePattern is the instrument name syntax of the OpenTelemetry
 // specification, leaving room for the longest suffix.
 var namespacePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.\-]{0,200}$`)
@@ -84,7 +71,7 @@ type config struct {
 func (o Options) config() (config, error) {
 	c := config{namespace: o.Namespace, keyring: o.Keyring}
 	if c.namespace == "" {
-		c.namespace = defaultNamespace
+		c.namespace = metriclabels.DefaultNamespace
 	}
 	if !namespacePattern.MatchString(c.namespace) {
 		return config{}, fmt.Errorf("otelmetrics: Options.Namespace %q is not an instrument name (a letter, then letters, digits, '_', '.' or '-')", o.Namespace)
@@ -104,32 +91,12 @@ func (o Options) config() (config, error) {
 	}
 	c.attributes = append([]attribute.KeyValue(nil), o.Attributes...)
 
-	durations := o.DurationBuckets
-	if len(durations) == 0 {
-		durations = defaultDurationBuckets
+	var err error
+	if c.durationBuckets, err = metriclabels.DurationBuckets("otelmetrics", o.DurationBuckets); err != nil {
+		return config{}, err
 	}
-	for i, d := range durations {
-		switch {
-		case d <= 0:
-			return config{}, fmt.Errorf("otelmetrics: Options.DurationBuckets[%d] (%v) is not positive", i, d)
-		case i > 0 && d <= durations[i-1]:
-			return config{}, fmt.Errorf("otelmetrics: Options.DurationBuckets[%d] (%v) is not above the bucket before it", i, d)
-		}
-		c.durationBuckets = append(c.durationBuckets, d.Seconds())
-	}
-
-	sizes := o.BodySizeBuckets
-	if len(sizes) == 0 {
-		sizes = defaultBodySizeBuckets
-	}
-	for i, n := range sizes {
-		switch {
-		case n <= 0:
-			return config{}, fmt.Errorf("otelmetrics: Options.BodySizeBuckets[%d] (%d) is not positive", i, n)
-		case i > 0 && n <= sizes[i-1]:
-			return config{}, fmt.Errorf("otelmetrics: Options.BodySizeBuckets[%d] (%d) is not above the bucket before it", i, n)
-		}
-		c.bodySizeBuckets = append(c.bodySizeBuckets, float64(n))
+	if c.bodySizeBuckets, err = metriclabels.BodySizeBuckets("otelmetrics", o.BodySizeBuckets); err != nil {
+		return config{}, err
 	}
 	return c, nil
 }

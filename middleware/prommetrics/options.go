@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/smileguard/smileguard/internal/metriclabels"
 	"github.com/smileguard/smileguard/signer"
 )
 
@@ -40,20 +41,6 @@ type Options struct {
 	Keyring *signer.Keyring
 }
 
-var defaultDurationBuckets = []time.Duration{
-	100 * time.Microsecond, 250 * time.Microsecond, 500 * time.Microsecond,
-	time.Millisecond, 2500 * time.Microsecond, 5 * time.Millisecond,
-	10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond,
-	100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond,
-	time.Second, 2500 * time.Millisecond, 5 * time.Second, 10 * time.Second,
-}
-
-var defaultBodySizeBuckets = []int{
-	256, 1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 1_500_000, 2 << 20,
-}
-
-const defaultNamespace = "smileguard"
-
 // namespacePattern is a metric name without colons, which are kept for
 // recording rules.
 var namespacePattern = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
@@ -69,38 +56,18 @@ type config struct {
 func (o Options) config() (config, error) {
 	c := config{namespace: o.Namespace, keyring: o.Keyring}
 	if c.namespace == "" {
-		c.namespace = defaultNamespace
+		c.namespace = metriclabels.DefaultNamespace
 	}
 	if !namespacePattern.MatchString(c.namespace) {
 		return config{}, fmt.Errorf("prommetrics: Options.Namespace %q is not a metric name (letters, digits and underscores, not starting with a digit)", o.Namespace)
 	}
 
-	durations := o.DurationBuckets
-	if len(durations) == 0 {
-		durations = defaultDurationBuckets
+	var err error
+	if c.durationBuckets, err = metriclabels.DurationBuckets("prommetrics", o.DurationBuckets); err != nil {
+		return config{}, err
 	}
-	for i, d := range durations {
-		switch {
-		case d <= 0:
-			return config{}, fmt.Errorf("prommetrics: Options.DurationBuckets[%d] (%v) is not positive", i, d)
-		case i > 0 && d <= durations[i-1]:
-			return config{}, fmt.Errorf("prommetrics: Options.DurationBuckets[%d] (%v) is not above the bucket before it", i, d)
-		}
-		c.durationBuckets = append(c.durationBuckets, d.Seconds())
-	}
-
-	sizes := o.BodySizeBuckets
-	if len(sizes) == 0 {
-		sizes = defaultBodySizeBuckets
-	}
-	for i, n := range sizes {
-		switch {
-		case n <= 0:
-			return config{}, fmt.Errorf("prommetrics: Options.BodySizeBuckets[%d] (%d) is not positive", i, n)
-		case i > 0 && n <= sizes[i-1]:
-			return config{}, fmt.Errorf("prommetrics: Options.BodySizeBuckets[%d] (%d) is not above the bucket before it", i, n)
-		}
-		c.bodySizeBuckets = append(c.bodySizeBuckets, float64(n))
+	if c.bodySizeBuckets, err = metriclabels.BodySizeBuckets("prommetrics", o.BodySizeBuckets); err != nil {
+		return config{}, err
 	}
 	return c, nil
 }
