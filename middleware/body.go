@@ -19,17 +19,13 @@ func isJSON(h http.Header) bool {
 	return strings.EqualFold(strings.TrimSpace(mediaType), "application/json")
 }
 
-// readBody reads the whole body, refusing a declared length over max before
+// readBody reads the whole body into buf's capacity (growing it if it must;
+// see bodyread.ReadInto), refusing a declared length over max before
 // reading anything, and an actual body over max (chunked or with a lying
 // length) as soon as it passes max. A body that ends before or after its
-// declared length, or whose reader fails, is ErrBodyRead. The returned slice
-// is owned by the caller; it is never pooled.
-func readBody(r *http.Request, max int64) ([]byte, error) {
-	return readBodyInto(nil, r, max)
-}
-
-// readBodyInto is readBody into buf's capacity (see bodyread.ReadInto).
-func readBodyInto(buf []byte, r *http.Request, max int64) ([]byte, error) {
+// declared length, or whose reader fails, is ErrBodyRead. The returned
+// slice is the caller's, lent again only with ReuseBodyBuffers.
+func readBody(buf []byte, r *http.Request, max int64) ([]byte, error) {
 	if r.ContentLength > max {
 		return nil, ErrBodyTooLarge
 	}

@@ -141,7 +141,7 @@ func (p *pipeline) verify(w http.ResponseWriter, r *http.Request, d *delivery, n
 	if v.bodies != nil {
 		lent = v.bodies.get()
 	}
-	body, err := readBodyInto(bufferOf(lent), r, v.maxBody)
+	body, err := readBody(bufferOf(lent), r, v.maxBody)
 	if lent != nil {
 		// Back once this request is answered: the next handler has
 		// returned by then (see CallbackConfig.ReuseBodyBuffers).
