@@ -52,7 +52,7 @@ func readBody(buf []byte, r *http.Request, max int64) ([]byte, error) {
 
 // bodyBuffers lends the buffers bodies are read into, with
 // CallbackConfig.ReuseBodyBuffers: a buffer comes back once the next
-// handler has returned.
+// handler has returned and its readers are cut off (lentBody).
 type bodyBuffers struct{ pool sync.Pool } // of *[]byte
 
 func (b *bodyBuffers) get() *[]byte {

@@ -1,42 +1,101 @@
 package middleware
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"testing/iotest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// TestReusedBodyBuffersShowTheHazard keeps r.GetBody past the handler's
-// return, which CallbackConfig.ReuseBodyBuffers forbids: with the option the
-// kept body reads another callback's bytes; without it, its own.
-func TestReusedBodyBuffersShowTheHazard(t *testing.T) {
+// TestReusedBodyBuffersFailLateReaders keeps what CallbackConfig.ReuseBodyBuffers
+// forbids past the handler's return, r.Body half read and r.GetBody, and
+// reads them once the buffer holds another callback: with the option they
+// fail with net/http's own error for a read after the handler returned,
+// never reading the other callback's bytes; without it they read their own.
+func TestReusedBodyBuffersFailLateReaders(t *testing.T) {
 	for _, reuse := range []bool{false, true} {
-		var kept []func() (io.ReadCloser, error)
-		h := newVerifier(t, CallbackConfig{ReuseBodyBuffers: reuse}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if _, err := io.ReadAll(r.Body); err != nil { // read in full, as handlers must
-				t.Error(err)
+		t.Run(fmt.Sprintf("reuse=%v", reuse), func(t *testing.T) {
+			var keptBodies []io.Reader
+			var keptGetBodies []func() (io.ReadCloser, error)
+			h := newVerifier(t, CallbackConfig{ReuseBodyBuffers: reuse}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if _, err := io.ReadFull(r.Body, make([]byte, 10)); err != nil { // a first look
+					t.Error(err)
+				}
+				keptBodies = append(keptBodies, r.Body)
+				keptGetBodies = append(keptGetBodies, r.GetBody)
+			}))
+			first := signedBody(t, productionKey, 0)
+			second := signedBody(t, productionKey, 1000000, strings.Replace(callbackBody, "ADA LOVELACE", "GRACE HOPPER", 1))
+			require.Equal(t, 200, serve(h, post(first, "")).Code)
+			require.Equal(t, 200, serve(h, post(second, "")).Code)
+
+			rest, restErr := io.ReadAll(keptBodies[0])
+			var again []byte
+			rc, err := keptGetBodies[0]()
+			if err == nil {
+				again, err = io.ReadAll(rc)
 			}
-			kept = append(kept, r.GetBody) // what ReuseBodyBuffers forbids
-		}))
-		first := signedBody(t, productionKey, 0)
-		second := signedBody(t, productionKey, 1000000, strings.Replace(callbackBody, "ADA LOVELACE", "GRACE HOPPER", 1))
-		require.Equal(t, 200, serve(h, post(first, "")).Code)
-		require.Equal(t, 200, serve(h, post(second, "")).Code)
-		rc, err := kept[0]()
-		require.NoError(t, err)
-		afterwards, err := io.ReadAll(rc)
-		require.NoError(t, err)
-		if reuse {
-			assert.NotEqual(t, string(first), string(afterwards), "with ReuseBodyBuffers the first body's buffer held the second")
-			assert.Contains(t, string(afterwards), "GRACE HOPPER")
-		} else {
-			assert.Equal(t, string(first), string(afterwards), "without it, a kept body stays its own")
+			if reuse {
+				assert.ErrorIs(t, restErr, http.ErrBodyReadAfterClose, "the kept r.Body")
+				assert.ErrorIs(t, err, http.ErrBodyReadAfterClose, "the kept r.GetBody")
+				assert.NotContains(t, string(rest)+string(again), "GRACE HOPPER", "a late reader reads the next callback")
+				return
+			}
+			require.NoError(t, restErr)
+			require.NoError(t, err)
+			assert.Equal(t, string(first[10:]), string(rest), "without the option, a kept body stays its own")
+			assert.Equal(t, string(first), string(again))
+		})
+	}
+}
+
+// TestReusedBodyBuffersRaceLateReaders leaves a reader running past the
+// handler's return, reading its body a byte at a time while the buffer is
+// taken back and lent to the next callbacks: each read either returns the
+// bytes of its own body or fails, and -race finds no race.
+func TestReusedBodyBuffersRaceLateReaders(t *testing.T) {
+	type late struct {
+		got []byte
+		err error
+	}
+	var mu sync.Mutex
+	var lates []*late
+	var wg sync.WaitGroup
+	h := newVerifier(t, CallbackConfig{ReuseBodyBuffers: true}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l := &late{}
+		mu.Lock()
+		lates = append(lates, l)
+		mu.Unlock()
+		wg.Add(1)
+		go func(body io.Reader) { // what the option forbids: reading on after return
+			defer wg.Done()
+			l.got, l.err = io.ReadAll(iotest.OneByteReader(body))
+		}(r.Body)
+	}))
+	var bodies []string
+	for i := range 50 {
+		body := signedBody(t, productionKey, time.Duration(i)*time.Millisecond, strings.Replace(callbackBody, "ADA LOVELACE", fmt.Sprintf("CALLBACK %03d", i), 1))
+		bodies = append(bodies, string(body))
+		require.Equal(t, 200, serve(h, post(body, "")).Code)
+	}
+	wg.Wait()
+	require.Len(t, lates, len(bodies))
+	failed := 0
+	for i, l := range lates {
+		assert.True(t, strings.HasPrefix(bodies[i], string(l.got)), "late reader %d read bytes that are not its body's", i)
+		if l.err != nil {
+			assert.ErrorIs(t, l.err, http.ErrBodyReadAfterClose)
+			failed++
 		}
 	}
+	t.Logf("%d of %d late readers were cut off", failed, len(lates))
 }
 
 // TestReusedBodyBuffersAnswerAlike runs the answers of body- and

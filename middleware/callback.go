@@ -53,10 +53,11 @@ type CallbackConfig struct {
 	// ReuseBodyBuffers reads each body into a buffer that is lent again
 	// once the next handler has returned, so that large bodies (Smile ID's
 	// of 1.5 MB) do not cost a fresh allocation each. It changes what the
-	// next handler may do: nothing it starts may read r.Body or call
-	// r.GetBody after it returns, since the bytes then belong to another
-	// callback. Copy what you keep (io.ReadAll's result is a copy). Off by
-	// default.
+	// next handler may do: r.Body and r.GetBody work until it returns, and
+	// after that, in anything it kept or left running, fail with
+	// [http.ErrBodyReadAfterClose] (net/http's own rule for r.Body), so
+	// that they never read the callback the buffer holds next. Copy what
+	// you keep (io.ReadAll's result is a copy). Off by default.
 	ReuseBodyBuffers bool
 
 	// KeyPolicy says which keys of the Keyring [NewCallbackVerifier]

@@ -144,8 +144,12 @@ func (p *pipeline) verify(w http.ResponseWriter, r *http.Request, d *delivery, n
 	body, err := readBody(bufferOf(lent), r, v.maxBody)
 	if lent != nil {
 		// Back once this request is answered: the next handler has
-		// returned by then (see CallbackConfig.ReuseBodyBuffers).
-		defer v.bodies.put(lent, body)
+		// returned by then, and its readers are cut off first (see
+		// CallbackConfig.ReuseBodyBuffers).
+		defer func() {
+			d.lent.takeBack()
+			v.bodies.put(lent, body)
+		}()
 	}
 	if err != nil {
 		p.refuse(w, r, d, err)
@@ -290,11 +294,15 @@ func (p *pipeline) handle(w http.ResponseWriter, r *http.Request, d *delivery, b
 	// The allocations of an accepted callback: the delivery, the body,
 	// this request copy, and GetBody's closure.
 	r = r.WithContext(d)
-	d.body.Reset(body)
-	r.Body = &d.body
+	if v.bodies != nil {
+		r.Body, r.GetBody = d.lent.lend(body), d.lent.getBody
+	} else {
+		d.body.Reset(body)
+		r.Body = &d.body
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	}
 	r.ContentLength = int64(len(body))
 	r.TransferEncoding = nil
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	d.recorder = statusRecorder{ResponseWriter: w}
 
 	completed := false
