@@ -33,3 +33,13 @@ func cpuClock(clock uintptr) (time.Duration, bool) {
 	}
 	return time.Duration(ts.Nano()), true
 }
+
+// minorFaults returns how many minor page faults the process has taken:
+// first touches of pages the kernel must zero and map.
+func minorFaults() (int64, bool) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, false
+	}
+	return ru.Minflt, true
+}
