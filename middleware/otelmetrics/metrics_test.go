@@ -3,8 +3,6 @@ package otelmetrics_test
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -16,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
+	"github.com/smileguard/smileguard/internal/metriclabels/metricstest"
 	"github.com/smileguard/smileguard/middleware/otelmetrics"
 )
 
@@ -94,33 +93,15 @@ func histograms[N int64 | float64](t *testing.T, m metricdata.Metrics) map[strin
 }
 
 func TestCollectAfterRealCallbacks(t *testing.T) {
-	keyring := testKeyring(t)
+	keyring := metricstest.Keyring(t)
 	provider, reader := newProvider(t)
 	metrics, err := otelmetrics.New(provider, otelmetrics.Options{Keyring: keyring})
 	require.NoError(t, err)
-	h := newGuard(t, keyring, metrics.Observe)
+	h := metricstest.Guard(t, keyring, metrics.Observe)
 
 	startStreams := len(sums(t, collect(t, reader)["smileguard.callbacks"]))
 
-	steps, secrets := traffic(t)
-	bodyBytes := map[string]float64{}
-	for _, st := range steps {
-		var size int
-		if st.req.Method == http.MethodPost && st.req.RemoteAddr == smileIDAddr {
-			size = int(st.req.ContentLength)
-		}
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, st.req)
-		require.Equal(t, st.status, w.Code, st.name)
-		switch {
-		case st.name == "retry of it":
-			bodyBytes["outcome=acknowledged"] += float64(size)
-		case st.status == http.StatusOK:
-			bodyBytes["outcome=accepted"] += float64(size)
-		default:
-			bodyBytes["outcome=refused"] += float64(size)
-		}
-	}
+	bodyBytes, secrets := metricstest.Send(t, h)
 
 	got := collect(t, reader)
 
@@ -229,7 +210,7 @@ func TestStreamsStartAtZero(t *testing.T) {
 		keys     map[string]int64
 		nStreams int
 	}{
-		{"with the keyring, each key's stream is there before it signs", otelmetrics.Options{Keyring: testKeyring(t)},
+		{"with the keyring, each key's stream is there before it signs", otelmetrics.Options{Keyring: metricstest.Keyring(t)},
 			map[string]int64{"environment=production,key.id=production-2026-05": 0, "environment=production,key.id=production-2026-11": 0}, 33},
 		{"without it, none, and verified streams for both environments", otelmetrics.Options{}, nil, 45},
 	}

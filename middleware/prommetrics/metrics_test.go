@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/smileguard/smileguard/internal/metriclabels/metricstest"
 	"github.com/smileguard/smileguard/middleware/prommetrics"
 )
 
@@ -74,36 +75,18 @@ func histogramCounts(f *dto.MetricFamily) (counts map[string]uint64, sums map[st
 }
 
 func TestScrapeAfterRealCallbacks(t *testing.T) {
-	keyring := testKeyring(t)
+	keyring := metricstest.Keyring(t)
 	reg := prometheus.NewRegistry()
 	metrics, err := prommetrics.New(reg, prommetrics.Options{Keyring: keyring})
 	require.NoError(t, err)
-	h := newGuard(t, keyring, metrics.Observe)
+	h := metricstest.Guard(t, keyring, metrics.Observe)
 	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	defer srv.Close()
 
 	_, before := scrape(t, srv.URL)
 	startSeries := len(before["smileguard_callbacks_total"].GetMetric())
 
-	steps, secrets := traffic(t)
-	bodyBytes := map[string]float64{} // by outcome
-	for _, st := range steps {
-		var size int
-		if st.req.Method == http.MethodPost && st.req.RemoteAddr == smileIDAddr {
-			size = int(st.req.ContentLength)
-		}
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, st.req)
-		require.Equal(t, st.status, w.Code, st.name)
-		switch {
-		case st.name == "retry of it":
-			bodyBytes["outcome=acknowledged"] += float64(size)
-		case st.status == http.StatusOK:
-			bodyBytes["outcome=accepted"] += float64(size)
-		default:
-			bodyBytes["outcome=refused"] += float64(size)
-		}
-	}
+	bodyBytes, secrets := metricstest.Send(t, h)
 
 	text, families := scrape(t, srv.URL)
 
@@ -171,7 +154,7 @@ func TestKeysSeriesStartAtZero(t *testing.T) {
 		want    string
 		nSeries int
 	}{
-		{"with the keyring, each key's series is there before it signs", prommetrics.Options{Keyring: testKeyring(t)}, `
+		{"with the keyring, each key's series is there before it signs", prommetrics.Options{Keyring: metricstest.Keyring(t)}, `
 # HELP smileguard_key_verifications_total Callbacks whose signature verified with each key of the keyring, whatever the guard then decided.
 # TYPE smileguard_key_verifications_total counter
 smileguard_key_verifications_total{environment="production",key_id="production-2026-05"} 0
