@@ -3,39 +3,17 @@ package otelmetrics_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
+	"github.com/smileguard/smileguard/internal/metriclabels/metricstest"
 	"github.com/smileguard/smileguard/middleware"
 	"github.com/smileguard/smileguard/middleware/otelmetrics"
-	"github.com/smileguard/smileguard/signer"
 )
-
-var (
-	acceptedEvent = middleware.Event{
-		Outcome: middleware.Accepted, Reason: middleware.ReasonAccepted, Status: 200,
-		Environment: signer.Production, KeyID: "production-2026-11", Format: middleware.BodySigned,
-		Set: "production", BodyBytes: 1843, Duration: 3 * time.Millisecond,
-	}
-	refusedEvent = middleware.Event{
-		Outcome: middleware.Refused, Reason: middleware.ReasonForbidden, Status: 403, Duration: 2 * time.Microsecond,
-	}
-)
-
-// noObserver is the baseline's Observer, in a variable so that the call
-// is not inlined away.
-var noObserver middleware.Observer = func(context.Context, middleware.Event) {}
 
 // BenchmarkObserveNone is the baseline: an Observer that does nothing.
-func BenchmarkObserveNone(b *testing.B) {
-	b.ReportAllocs()
-	ctx := context.Background()
-	for i := 0; i < b.N; i++ {
-		noObserver(ctx, acceptedEvent)
-	}
-}
+func BenchmarkObserveNone(b *testing.B) { metricstest.ObserveNone(b) }
 
 // newBenchMetrics records into the SDK, with a reader that is never
 // collected: the cost of the measurement alone.
@@ -54,8 +32,8 @@ func BenchmarkObserve(b *testing.B) {
 		name  string
 		event middleware.Event
 	}{
-		{"accepted", acceptedEvent}, // every instrument, the key counter included
-		{"refused", refusedEvent},   // the counter and the duration only
+		{"accepted", metricstest.AcceptedEvent}, // every instrument, the key counter included
+		{"refused", metricstest.RefusedEvent},   // the counter and the duration only
 	} {
 		b.Run(bm.name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -80,10 +58,10 @@ func BenchmarkObserveNoopProvider(b *testing.B) {
 	}
 	var observe middleware.Observer = m.Observe
 	ctx := context.Background()
-	observe(ctx, acceptedEvent)
+	observe(ctx, metricstest.AcceptedEvent)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		observe(ctx, acceptedEvent)
+		observe(ctx, metricstest.AcceptedEvent)
 	}
 }
 
@@ -93,11 +71,11 @@ func BenchmarkObserveParallel(b *testing.B) {
 	b.ReportAllocs()
 	var observe middleware.Observer = newBenchMetrics(b).Observe
 	ctx := context.Background()
-	observe(ctx, acceptedEvent)
+	observe(ctx, metricstest.AcceptedEvent)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			observe(ctx, acceptedEvent)
+			observe(ctx, metricstest.AcceptedEvent)
 		}
 	})
 }
