@@ -52,7 +52,8 @@ func Verify(apiKey, partnerID, timestamp, signature string) bool {
 
 // decodeSignature decodes a signature as base64.StdEncoding.Strict()
 // would, without allocating: 43 characters of the standard alphabet and
-// one "=", the last character's two padding bits zero. Strict, so that
+// one "=", the last character's two padding bits zero, and no CR or LF
+// (which encoding/base64 skips even when strict). Strict, so that
 // each 32-byte MAC has exactly one accepted spelling: without it "...Q="
 // and "...R=" would both verify, and a replay guard keyed on the signature
 // text could be walked around. A signature is not secret: this need not
