@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -125,4 +126,55 @@ func TestReusedBodyBuffersAnswerAlike(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 4, next.count())
+}
+
+// renewWatcher is a replay store whose first Renew reads the claim's
+// timestamp, waits until the test has served another callback, and reads
+// it again.
+type renewWatcher struct {
+	*MemoryReplayStore
+	once                 sync.Once
+	started, carry, done chan struct{}
+	before, after        string
+}
+
+func (s *renewWatcher) Renew(ctx context.Context, d Delivery) error {
+	s.once.Do(func() {
+		s.before = string(d.Timestamp)
+		close(s.started)
+		<-s.carry
+		s.after = string(d.Timestamp)
+		close(s.done)
+	})
+	return s.MemoryReplayStore.Renew(ctx, d)
+}
+
+// TestReusedBodyBuffersKeepTheClaimsTimestamp holds a lease renewal past
+// its handler's return while the next callback is read into the buffer
+// the first came in: the renewal's claim must still carry its own
+// timestamp (it pointed into the body, which -race reports, and read the
+// next callback's bytes).
+func TestReusedBodyBuffersKeepTheClaimsTimestamp(t *testing.T) {
+	mem, err := NewMemoryReplayStore(100)
+	require.NoError(t, err)
+	store := &renewWatcher{MemoryReplayStore: mem, started: make(chan struct{}), carry: make(chan struct{}), done: make(chan struct{})}
+	first := true
+	h := newVerifier(t, CallbackConfig{ReuseBodyBuffers: true, Replay: store, Lease: 300 * time.Millisecond}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.ReadAll(r.Body); err != nil {
+			t.Error(err)
+		}
+		if first { // return only once the keeper renews the claim
+			first = false
+			select {
+			case <-store.started:
+			case <-time.After(10 * time.Second):
+				t.Error("no renewal within 10 s")
+			}
+		}
+	}))
+	require.Equal(t, 200, serve(h, post(signedBody(t, productionKey, 0), "")).Code)
+	require.Equal(t, 200, serve(h, post(signedBody(t, productionKey, 5*time.Second), "")).Code)
+	close(store.carry)
+	<-store.done
+	assert.Equal(t, store.before, store.after, "the renewal's timestamp changed under it")
 }

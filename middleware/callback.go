@@ -258,8 +258,7 @@ func headerMembers(d *delivery, signatureValue, timestampValue string) (signatur
 }
 
 // verifySignature judges the timestamp's format and freshness and the
-// signature, in that order, and fills d's callback and claim. timestamp
-// must stay valid while d does (it is the claim's).
+// signature, in that order, and fills d's callback and claim.
 func (v *CallbackVerifier) verifySignature(d *delivery, format CallbackFormat, signature, timestamp []byte, now time.Time, envs []signer.Environment) error {
 	// The conversion stays on the stack for the usual timestamps (up to
 	// 32 bytes): ParseTimestamp and VerifyMAC keep nothing.
@@ -291,8 +290,13 @@ func (v *CallbackVerifier) verifySignature(d *delivery, format CallbackFormat, s
 	}
 	d.callback = Callback{KeyID: key.ID, Environment: key.Environment, Timestamp: at, Format: format}
 	d.claim = Delivery{
-		ID:         mac,
-		Timestamp:  timestamp,
+		ID: mac,
+		// The claim outlives the body: the lease keeper renews it from
+		// another goroutine, and with ReuseBodyBuffers the body's buffer
+		// is lent to the next callback once the handler returns. So its
+		// timestamp is the delivery's own copy (ParseTimestamp took at
+		// most MaxTimestampLen bytes), not the body's bytes.
+		Timestamp:  append(d.timestamp[:0], timestamp...),
 		Token:      newClaimToken(),
 		Now:        now,
 		TTL:        v.ttl,

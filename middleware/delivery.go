@@ -31,7 +31,7 @@ type delivery struct {
 	timestamp [signer.MaxTimestampLen]byte // the timestamp's bytes when they are not the body's
 	signature [signatureChars + 1]byte     // the signature's, likewise; one byte more shows a longer one
 	body      replayBody
-	lent      lentBody // the body's readers instead, with ReuseBodyBuffers
+	lent      *lentBody // the body's readers instead, with ReuseBodyBuffers
 	recorder  statusRecorder
 	detached  detachedContext
 

@@ -139,7 +139,8 @@ func (p *pipeline) verify(w http.ResponseWriter, r *http.Request, d *delivery, n
 	format, signatureValue, timestampValue, headerProblem := signatureHeaders(r.Header)
 	var lent *[]byte
 	if v.bodies != nil {
-		lent = v.bodies.get()
+		// Apart from the delivery, so that the default keeps it small.
+		lent, d.lent = v.bodies.get(), new(lentBody)
 	}
 	body, err := readBody(bufferOf(lent), r, v.maxBody)
 	if lent != nil {
@@ -263,7 +264,9 @@ func (p *pipeline) begin(r *http.Request, d *delivery) (ReplayState, error) {
 // ErrNotConfirmed if it refutes it, ErrConfirmUnavailable if it could not
 // tell.
 func (p *pipeline) confirm(r *http.Request, d *delivery, body []byte) error {
-	err := p.verifier.confirm.Confirm(r.Context(), d.callback, body)
+	// Capped, so that a Confirmer that appends to the body cannot reach
+	// the bytes of earlier callbacks past it (ReuseBodyBuffers).
+	err := p.verifier.confirm.Confirm(r.Context(), d.callback, body[:len(body):len(body)])
 	switch {
 	case err == nil:
 		return nil
@@ -292,9 +295,10 @@ func (p *pipeline) handle(w http.ResponseWriter, r *http.Request, d *delivery, b
 	}
 
 	// The allocations of an accepted callback: the delivery, the body,
-	// this request copy, and GetBody's closure.
+	// this request copy, and GetBody's closure (with ReuseBodyBuffers: the
+	// lentBody, the method value, and the body only when a buffer grows).
 	r = r.WithContext(d)
-	if v.bodies != nil {
+	if d.lent != nil {
 		r.Body, r.GetBody = d.lent.lend(body), d.lent.getBody
 	} else {
 		d.body.Reset(body)
