@@ -1,7 +1,11 @@
 package load
 
 import (
+	"io"
+	"net/http"
 	"slices"
+	"testing"
+	"time"
 )
 
 // A scenario is one kind of request of the mix.
@@ -80,4 +84,28 @@ func mixTotal() int {
 		total += w
 	}
 	return total
+}
+
+// TestScenarioAccepts pins the answers the load test takes beside the
+// expected statuses: a 400 for an oversized body only once the server's
+// ReadTimeout could have ended it, and a closed connection for a slow body
+// only.
+func TestScenarioAccepts(t *testing.T) {
+	for _, tt := range []struct {
+		s    scenario
+		o    outcome
+		want bool
+	}{
+		{oversized, outcome{status: http.StatusRequestEntityTooLarge, latency: time.Millisecond}, true},
+		{oversized, outcome{status: http.StatusBadRequest, latency: readTimeout + time.Millisecond}, true},
+		{oversized, outcome{status: http.StatusBadRequest, latency: readTimeout - time.Millisecond}, false},
+		{oversized, outcome{status: http.StatusOK, latency: readTimeout + time.Millisecond}, false},
+		{valid, outcome{status: http.StatusBadRequest, latency: readTimeout + time.Millisecond}, false},
+		{slow, outcome{err: io.ErrUnexpectedEOF, latency: readTimeout}, true},
+		{valid, outcome{err: io.ErrUnexpectedEOF}, false},
+	} {
+		if got := tt.s.accepts(tt.o); got != tt.want {
+			t.Errorf("%v accepts %+v: %v, want %v", tt.s, tt.o, got, tt.want)
+		}
+	}
 }
