@@ -11,8 +11,8 @@ import (
 // next handler has returned, then http.ErrBodyReadAfterClose, the error
 // net/http's own request bodies give after the handler has returned. A
 // reader kept past the handler's return, or one it left running, therefore
-// fails instead of reading the callback the buffer holds next. It lives in
-// the delivery, which is never reused, so that a kept reader can only ever
+// fails instead of reading the callback the buffer holds next. Each
+// request has its own, never reused, so that a kept reader can only ever
 // reach its own.
 type lentBody struct {
 	mu        sync.RWMutex

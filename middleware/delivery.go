@@ -28,8 +28,8 @@ type delivery struct {
 	start       time.Time // when the guard first saw the request; zero without an Observer
 
 	claim     Delivery                     // the replay store's view of the delivery
-	timestamp [signer.MaxTimestampLen]byte // the timestamp's bytes when they are not the body's
-	signature [signatureChars + 1]byte     // the signature's, likewise; one byte more shows a longer one
+	timestamp [signer.MaxTimestampLen]byte // the claim's timestamp: the delivery's own, never the body's bytes
+	signature [signatureChars + 1]byte     // the signature's when escaped or a header's; one byte more shows a longer one
 	body      replayBody
 	lent      *lentBody // the body's readers instead, with ReuseBodyBuffers
 	recorder  statusRecorder
