@@ -116,6 +116,12 @@ var (
 	// environment's, or one left out of Hosts. Nothing was sent: Smile ID
 	// would refuse it, and a key must never call the other environment.
 	ErrWrongEnvironment = errors.New("signer: refusing an unsigned request to a Smile ID host")
+
+	// ErrOpaqueURL means a request to one of a Transport's hosts had a URL
+	// with Opaque set, which net/http sends instead of Path: the path the
+	// Transport authenticates by would not be the path sent. Nothing was
+	// sent. Set Path (url.Parse does) and leave Opaque empty.
+	ErrOpaqueURL = errors.New("signer: refusing a request whose URL sets Opaque")
 )
 
 // RoundTrip implements [http.RoundTripper]. A request to one of the
@@ -168,6 +174,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := checkScheme(req.URL); err != nil {
 		closeRequestBody(req)
 		return nil, err
+	}
+	if req.URL.Opaque != "" {
+		closeRequestBody(req)
+		return nil, fmt.Errorf("%w (to %s)", ErrOpaqueURL, req.URL.Host)
 	}
 	switch path := req.URL.Path; {
 	case isV1(path):
@@ -255,6 +265,12 @@ func (t *Transport) wait(ctx context.Context) error {
 // VerifyResponses is set. sent is what the request carried, if it was
 // signed.
 func (t *Transport) verify(s *transportState, req *http.Request, resp *http.Response, err error, sent stamp) (*http.Response, error) {
+	if resp != nil {
+		// The caller's request, not the copy that went out: its headers
+		// held the signature, the token or the API key, which a caller
+		// logging resp.Request would write out.
+		resp.Request = req
+	}
 	if err != nil || !t.VerifyResponses {
 		return resp, err
 	}

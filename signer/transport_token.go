@@ -130,6 +130,9 @@ func (t *Transport) roundTripV3(s *transportState, host int, req *http.Request) 
 	again := withToken(req, token)
 	again.Body = body
 	resp, err = t.base().RoundTrip(again)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		cache.drop(token) // refused too: not used again either
+	}
 	return t.verify(s, req, resp, err, stamp{})
 }
 
@@ -218,10 +221,13 @@ type cachedToken struct {
 // requests that wait for it share.
 type tokenFetch struct {
 	done chan struct{} // closed once the fields below are set
-	ctx  context.Context
 	cachedToken
 	reusable bool
 	err      error
+	// own: err is the fetching request's alone (its context ended, its
+	// wait for the Limiter would outlast its deadline, or the fetch
+	// panicked), so each waiter fetches for itself.
+	own bool
 }
 
 // get returns a token to send to u's host. rejected, if not "", is a token
@@ -239,17 +245,10 @@ func (c *tokenCache) get(ctx context.Context, t *Transport, s *transportState, u
 		c.current.Store(nil) // stale or rejected
 		f := c.fetch
 		if f == nil {
-			f = &tokenFetch{done: make(chan struct{}), ctx: ctx}
+			f = &tokenFetch{done: make(chan struct{})}
 			c.fetch = f
 			c.mu.Unlock()
-			f.cachedToken, f.reusable, f.err = t.fetchToken(ctx, s, u)
-			c.mu.Lock()
-			c.fetch = nil
-			if f.err == nil && f.reusable {
-				c.current.Store(&f.cachedToken)
-			}
-			c.mu.Unlock()
-			close(f.done)
+			c.run(ctx, t, s, u, f)
 			return f.value, f.err
 		}
 		c.mu.Unlock()
@@ -258,14 +257,44 @@ func (c *tokenCache) get(ctx context.Context, t *Transport, s *transportState, u
 		case <-ctx.Done():
 			return "", fmt.Errorf("signer: waiting for a Smile ID token: %w", ctx.Err())
 		}
-		// A refusal is everyone's. A fetch cut short by its own caller's
-		// context, or a token for one request only, is not: this request
+		// A refusal is everyone's. A fetch cut short by its own
+		// request, or a token for one request only, is not: this request
 		// then fetches for itself.
-		if f.err != nil && f.ctx.Err() == nil {
+		if f.err != nil && !f.own {
 			return "", f.err
 		}
 	}
 }
+
+// run makes the fetch f for the requests that wait for it, and ends it
+// however fetchToken ends: if Base or Now panics, the waiters fetch for
+// themselves and the panic goes on up the caller's stack.
+func (c *tokenCache) run(ctx context.Context, t *Transport, s *transportState, u *url.URL, f *tokenFetch) {
+	completed := false
+	defer func() {
+		if !completed {
+			f.err, f.own = errTokenFetchPanicked, true
+		}
+		c.mu.Lock()
+		c.fetch = nil
+		if f.err == nil && f.reusable {
+			c.current.Store(&f.cachedToken)
+		}
+		c.mu.Unlock()
+		close(f.done)
+	}()
+	if err := t.wait(ctx); err != nil {
+		f.err, f.own = err, true
+	} else {
+		f.cachedToken, f.reusable, f.err = t.fetchToken(ctx, s, u)
+		f.own = f.err != nil && ctx.Err() != nil
+	}
+	completed = true
+}
+
+// errTokenFetchPanicked is a panicking token fetch's error, which only its
+// waiters can see, and do not keep.
+var errTokenFetchPanicked = fmt.Errorf("%w: the token request panicked", ErrToken)
 
 // usable returns the cached token if it is not rejected and not due for
 // refreshing at now.
@@ -288,9 +317,6 @@ func (c *tokenCache) drop(token string) {
 // be used once: one whose exp cannot be read, or is less than
 // tokenRefreshMargin away.
 func (t *Transport) fetchToken(ctx context.Context, s *transportState, u *url.URL) (tok cachedToken, reusable bool, err error) {
-	if err := t.wait(ctx); err != nil {
-		return tok, false, err
-	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: tokenPath}).String(), nil)
 	if err != nil {
 		return tok, false, fmt.Errorf("%w: %w", ErrToken, err)
