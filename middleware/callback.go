@@ -90,7 +90,7 @@ type CallbackVerifier struct {
 	ttl       time.Duration
 	lease     time.Duration
 	now       func() time.Time
-	realClock bool // now is time.Now: the guard reads it once per request
+	realClock bool // now is time.Now: the guard reads it once per request, and the monotonic clock after the body
 	formats   formatSet
 	replay    ReplayStore
 	leases    *leaseKeeper

@@ -8,9 +8,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/smileguard/smileguard/signer/signertest"
 )
 
 // fakeConfirmer vouches for the bodies it knows, refutes the others, and
@@ -126,4 +129,38 @@ func TestConfirmFailureIsLoggedWithoutTheBody(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, serve(h, post(second, "")).Code)
 	assert.Contains(t, logs.String(), `"level":"ERROR","msg":"smileguard: could not confirm a callback with Smile ID","error":"dial tcp: api.smileidentity.com: connection refused"`)
 	assert.NotContains(t, logs.String(), "0000000002")
+}
+
+// slowConfirmer vouches for every body after a delay.
+type slowConfirmer struct{ delay time.Duration }
+
+func (c slowConfirmer) Confirm(ctx context.Context, _ Callback, _ []byte) error {
+	select {
+	case <-time.After(c.delay):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TestConfirmEveryRenewsTheClaimWhileSmileIDIsAsked asks a Confirmer that
+// takes longer than the lease: the claim must be renewed meanwhile, so
+// that an exact copy sent then is told the delivery is in flight (409)
+// instead of taking the lapsed claim and running the handler a second
+// time. Found by review: the claim was renewed only once the handler ran.
+func TestConfirmEveryRenewsTheClaimWhileSmileIDIsAsked(t *testing.T) {
+	t.Parallel()
+	const lease = 300 * time.Millisecond
+	next := &recorder{}
+	h := newVerifier(t, CallbackConfig{Now: time.Now, Lease: lease, Confirm: slowConfirmer{2 * lease}, ConfirmEvery: true}).Handler(next)
+	body, err := signertest.SignCallback(productionKey, []byte(callbackBody), time.Now())
+	require.NoError(t, err)
+
+	first := make(chan int, 1)
+	go func() { first <- serve(h, post(body, "")).Code }()
+	time.Sleep(lease + lease/2) // the first is still asking Smile ID, past its first lease
+	copyCode := serve(h, post(body, "")).Code
+	assert.Equal(t, http.StatusOK, <-first)
+	assert.Equal(t, http.StatusConflict, copyCode, "the copy, while the first is in flight")
+	assert.Equal(t, 1, next.count(), "the handler ran once")
 }

@@ -44,7 +44,7 @@ func (p *pipeline) serve(w http.ResponseWriter, r *http.Request, next http.Handl
 	d := &delivery{Context: r.Context()}
 	if p.observe != nil || (p.verifier != nil && p.verifier.realClock) {
 		// One clock reading serves the Observer's Duration and, on the
-		// real clock, the verifier's now: the time the request came.
+		// real clock, the verifier's now (see verify).
 		d.start = time.Now()
 	}
 	if p.verifier == nil || p.verifier.keyring == nil {
@@ -178,8 +178,16 @@ func (p *pipeline) verify(w http.ResponseWriter, r *http.Request, d *delivery, n
 		p.refuse(w, r, d, err)
 		return
 	}
-	now := d.start
-	if !v.realClock {
+	// Now is once the body is in, not when the request came: freshness
+	// and the claim's lease are judged when the replay store is asked. A
+	// pair sent in a body trickled in past its freshness would otherwise
+	// pass as fresh, and find that the store had forgotten it. On the real
+	// clock, it is the start's reading plus the monotonic time since,
+	// cheaper than a second time.Now.
+	var now time.Time
+	if v.realClock {
+		now = d.start.Add(time.Since(d.start))
+	} else {
 		now = v.now()
 	}
 	if err := v.verifySignature(d, format, signature, timestamp, now, environments(d)); err != nil {
@@ -234,7 +242,12 @@ func (p *pipeline) claim(r *http.Request, d *delivery, body []byte) (confirmed b
 		return false, ErrReplayStore
 	}
 	if v.every && !confirmed {
+		// The claim is renewed while Smile ID is asked, as it is while
+		// the next handler runs: a Confirmer may take longer than a
+		// third of the lease.
+		v.leases.hold(d)
 		if err := p.confirm(r, d, body); err != nil {
+			v.leases.release(d)
 			p.finish(d, false) // released, so that the retry is asked again
 			return false, err
 		}

@@ -39,11 +39,16 @@ func newLeaseKeeper(store ReplayStore, lease time.Duration, now func() time.Time
 	return k
 }
 
-// hold starts renewing d's claim until release. Its first renewal comes
-// at the second tick after it (the first notes when it was seen), within
-// two thirds of a lease: the hot path does not read the clock.
+// hold starts renewing d's claim until release, unless it already is. Its
+// first renewal comes at the second tick after it (the first notes when it
+// was seen), within two thirds of a lease: the hot path does not read the
+// clock.
 func (k *leaseKeeper) hold(d *delivery) {
 	k.mu.Lock()
+	if d.holding { // since before a Confirmer was asked
+		k.mu.Unlock()
+		return
+	}
 	d.renewedAt = time.Time{}
 	d.holding = true
 	d.leasePrev, d.leaseNext = k.held.leasePrev, &k.held
