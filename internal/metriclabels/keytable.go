@@ -10,6 +10,7 @@ type KeyTable[T any] struct {
 	index   map[KeyName]int // nil while len(entries) <= linearKeys
 }
 
+// KeyName names a key's series: its environment and its ID.
 type KeyName struct {
 	Environment int // an index of EnvironmentValues
 	ID          string

@@ -55,6 +55,8 @@ var (
 	FormatValues = [...]string{"", string(middleware.BodySigned), string(middleware.HeaderSigned), Other}
 )
 
+// How many values each label takes, Other included: the sizes of the
+// adapters' series tables.
 const (
 	NumOutcomes     = len(OutcomeValues)
 	NumReasons      = len(ReasonValues)
@@ -65,6 +67,8 @@ const (
 // The index functions are switches rather than map look-ups: no hashing on
 // the request path, and an unknown value costs no more than a known one.
 
+// OutcomeIndex returns the index of o in OutcomeValues, or Other's for a value
+// not listed.
 func OutcomeIndex(o middleware.Outcome) int {
 	switch o {
 	case middleware.Accepted:
@@ -77,6 +81,8 @@ func OutcomeIndex(o middleware.Outcome) int {
 	return NumOutcomes - 1
 }
 
+// ReasonIndex returns the index of r in ReasonValues, or Other's for a value
+// not listed.
 func ReasonIndex(r middleware.ReasonCode) int {
 	switch r {
 	case middleware.ReasonForbidden:
@@ -125,6 +131,8 @@ func ReasonIndex(r middleware.ReasonCode) int {
 	return NumReasons - 1
 }
 
+// EnvironmentIndex returns the index of e in EnvironmentValues, or Other's for a value
+// not listed.
 func EnvironmentIndex(e signer.Environment) int {
 	switch e {
 	case "":
@@ -137,6 +145,8 @@ func EnvironmentIndex(e signer.Environment) int {
 	return NumEnvironments - 1
 }
 
+// FormatIndex returns the index of f in FormatValues, or Other's for a value
+// not listed.
 func FormatIndex(f middleware.CallbackFormat) int {
 	switch f {
 	case "":

@@ -1,7 +1,6 @@
 package prommetrics_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,46 +13,17 @@ import (
 // BenchmarkObserveNone is the baseline: an Observer that does nothing.
 func BenchmarkObserveNone(b *testing.B) { metricstest.ObserveNone(b) }
 
-func BenchmarkObserve(b *testing.B) {
-	for _, bm := range []struct {
-		name  string
-		event middleware.Event
-	}{
-		{"accepted", metricstest.AcceptedEvent}, // every metric, the key counter included
-		{"refused", metricstest.RefusedEvent},   // the counter and the duration only
-	} {
-		b.Run(bm.name, func(b *testing.B) {
-			b.ReportAllocs()
-			m, err := prommetrics.New(prometheus.NewRegistry(), prommetrics.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			var observe middleware.Observer = m.Observe
-			ctx := context.Background()
-			observe(ctx, bm.event) // the key's series, made on first use
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				observe(ctx, bm.event)
-			}
-		})
-	}
-}
-
-// BenchmarkObserveParallel has every goroutine count into the same
-// series, the worst case for the counters' shared cache lines.
-func BenchmarkObserveParallel(b *testing.B) {
-	b.ReportAllocs()
+// newBenchObserver counts into a registry of its own.
+func newBenchObserver(b *testing.B) middleware.Observer {
 	m, err := prommetrics.New(prometheus.NewRegistry(), prommetrics.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	var observe middleware.Observer = m.Observe
-	ctx := context.Background()
-	observe(ctx, metricstest.AcceptedEvent)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			observe(ctx, metricstest.AcceptedEvent)
-		}
-	})
+	return m.Observe
 }
+
+func BenchmarkObserve(b *testing.B) { metricstest.Observe(b, newBenchObserver) }
+
+// BenchmarkObserveParallel has every goroutine count into the same
+// series, the worst case for the counters' shared cache lines.
+func BenchmarkObserveParallel(b *testing.B) { metricstest.ObserveParallel(b, newBenchObserver(b)) }

@@ -36,3 +36,45 @@ func ObserveNone(b *testing.B) {
 		noObserver(ctx, AcceptedEvent)
 	}
 }
+
+// Observe is the adapters' benchmark of one Observe call, for
+// AcceptedEvent (every metric, the key counter included) and RefusedEvent
+// (the counter and the duration only), on an Observer newObserver makes
+// for each.
+func Observe(b *testing.B, newObserver func(*testing.B) middleware.Observer) {
+	for _, bm := range []struct {
+		name  string
+		event middleware.Event
+	}{
+		{"accepted", AcceptedEvent},
+		{"refused", RefusedEvent},
+	} {
+		b.Run(bm.name, func(b *testing.B) { ObserveLoop(b, newObserver(b), bm.event) })
+	}
+}
+
+// ObserveLoop observes event once per iteration, after one call outside
+// the timer that makes its series (the key's, on first use).
+func ObserveLoop(b *testing.B, observe middleware.Observer, event middleware.Event) {
+	b.ReportAllocs()
+	ctx := context.Background()
+	observe(ctx, event)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		observe(ctx, event)
+	}
+}
+
+// ObserveParallel has every goroutine observe AcceptedEvent into the same
+// series, the worst case for shared cache lines.
+func ObserveParallel(b *testing.B, observe middleware.Observer) {
+	b.ReportAllocs()
+	ctx := context.Background()
+	observe(ctx, AcceptedEvent)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			observe(ctx, AcceptedEvent)
+		}
+	})
+}
