@@ -216,23 +216,6 @@ func (s *MemoryReplayStore) finish(d *Delivery, handled bool, now, wall int64) e
 	return nil
 }
 
-// finishedBy returns the entry of d if d.Token was the last to claim it and
-// finished it, or nil.
-func (s *MemoryReplayStore) finishedBy(d *Delivery, now, wall int64) *replayEntry {
-	if s.wheel == nil {
-		return nil
-	}
-	i, ok := s.find(&d.ID, s.hash(&d.ID))
-	if !ok {
-		return nil
-	}
-	e := &s.entries[i]
-	if e.state == uint8(ReplayInFlight) || e.token != d.Token || e.bodyHash != d.BodyHash || !e.live(now, wall) {
-		return nil
-	}
-	return e
-}
-
 func (s *MemoryReplayStore) init() {
 	if s.max == 0 {
 		s.max = DefaultMaxReplayEntries
@@ -244,6 +227,24 @@ func (s *MemoryReplayStore) init() {
 
 // held returns the entry of d.Token's live claim on d, or nil.
 func (s *MemoryReplayStore) held(d *Delivery, now, wall int64) *replayEntry {
+	if e := s.claimedBy(d, now, wall); e != nil && e.state == uint8(ReplayInFlight) {
+		return e
+	}
+	return nil
+}
+
+// finishedBy returns the entry of d if d.Token was the last to claim it and
+// finished it, or nil.
+func (s *MemoryReplayStore) finishedBy(d *Delivery, now, wall int64) *replayEntry {
+	if e := s.claimedBy(d, now, wall); e != nil && e.state != uint8(ReplayInFlight) {
+		return e
+	}
+	return nil
+}
+
+// claimedBy returns the live entry of d last claimed by d.Token, on d's
+// body, in whatever state, or nil.
+func (s *MemoryReplayStore) claimedBy(d *Delivery, now, wall int64) *replayEntry {
 	if s.wheel == nil {
 		return nil
 	}
@@ -252,7 +253,7 @@ func (s *MemoryReplayStore) held(d *Delivery, now, wall int64) *replayEntry {
 		return nil
 	}
 	e := &s.entries[i]
-	if e.state != uint8(ReplayInFlight) || e.token != d.Token || e.bodyHash != d.BodyHash || !e.live(now, wall) {
+	if e.token != d.Token || e.bodyHash != d.BodyHash || !e.live(now, wall) {
 		return nil
 	}
 	return e
